@@ -1,0 +1,126 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * mmkit/types.h - the small kernel vocabulary every other header uses:
+ * list_head, container_of, ERR_PTR, page constants, atomics and locks.
+ *
+ * The names follow include/linux/{list,err,types,spinlock,rwsem}.h so that
+ * mmkit's code can be read beside the kernel's; the implementations are
+ * mmkit's own, built on C11 atomics and POSIX threads.
+ */
+#ifndef MMKIT_TYPES_H
+#define MMKIT_TYPES_H
+
+#include <stddef.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <pthread.h>
+
+#ifdef __cplusplus
+#include <atomic>
+#define MMK_ATOMIC(t) std::atomic<t>
+#else
+#include <stdatomic.h>
+#define MMK_ATOMIC(t) _Atomic(t)
+#endif
+
+/* ---- pages ------------------------------------------------------------ */
+#define PAGE_SHIFT 12
+#define PAGE_SIZE (1UL << PAGE_SHIFT)
+#define PAGE_MASK (~(PAGE_SIZE - 1))
+#define PAGE_ALIGN(x) (((unsigned long)(x) + PAGE_SIZE - 1) & PAGE_MASK)
+#define PAGE_ALIGNED(x) ((((unsigned long)(x)) & (PAGE_SIZE - 1)) == 0)
+#define PMD_SIZE (1UL << 21)
+
+/* ---- container_of / errors ------------------------------------------- */
+#ifndef container_of
+#define container_of(ptr, type, member) \
+	((type *)(void *)((char *)(ptr) - offsetof(type, member)))
+#endif
+
+#define MAX_ERRNO 4095
+#define IS_ERR_VALUE(x) ((unsigned long)(x) >= (unsigned long)-MAX_ERRNO)
+static inline void *ERR_PTR(long error) { return (void *)error; }
+static inline long PTR_ERR(const void *ptr) { return (long)ptr; }
+static inline bool IS_ERR(const void *ptr) { return IS_ERR_VALUE((unsigned long)ptr); }
+static inline bool IS_ERR_OR_NULL(const void *ptr) { return !ptr || IS_ERR(ptr); }
+
+/* ---- doubly linked circular list (include/linux/list.h) -------------- */
+struct list_head {
+	struct list_head *next, *prev;
+};
+
+#define LIST_HEAD_INIT(name) { &(name), &(name) }
+static inline void INIT_LIST_HEAD(struct list_head *l) { l->next = l; l->prev = l; }
+static inline void __list_add(struct list_head *n, struct list_head *prev, struct list_head *next)
+{
+	next->prev = n;
+	n->next = next;
+	n->prev = prev;
+	prev->next = n;
+}
+/* add @n right after @head */
+static inline void list_add(struct list_head *n, struct list_head *head) { __list_add(n, head, head->next); }
+/* add @n right before @head (at the tail of the list @head heads) */
+static inline void list_add_tail(struct list_head *n, struct list_head *head) { __list_add(n, head->prev, head); }
+static inline void list_del_init(struct list_head *e)
+{
+	e->next->prev = e->prev;
+	e->prev->next = e->next;
+	INIT_LIST_HEAD(e);
+}
+static inline bool list_empty(const struct list_head *h) { return h->next == h; }
+static inline bool list_is_singular(const struct list_head *h) { return !list_empty(h) && h->next == h->prev; }
+#define list_entry(ptr, type, member) container_of(ptr, type, member)
+#define list_for_each(pos, head) for (pos = (head)->next; pos != (head); pos = pos->next)
+#define list_for_each_safe(pos, n, head) \
+	for (pos = (head)->next, n = pos->next; pos != (head); pos = n, n = pos->next)
+
+/* ---- atomics (include/linux/atomic.h names) ---------------------------- */
+typedef struct { MMK_ATOMIC(int) counter; } atomic_t;
+typedef struct { MMK_ATOMIC(long) counter; } atomic_long_t;
+#define ATOMIC_INIT(i) { (i) }
+
+static inline int atomic_read(const atomic_t *v) { return atomic_load_explicit((MMK_ATOMIC(int) *)&v->counter, memory_order_relaxed); }
+static inline void atomic_set(atomic_t *v, int i) { atomic_store_explicit(&v->counter, i, memory_order_relaxed); }
+static inline void atomic_inc(atomic_t *v) { atomic_fetch_add_explicit(&v->counter, 1, memory_order_relaxed); }
+/* returns the new value; full ordering, as the kernel's value-returning ops */
+static inline int atomic_inc_return(atomic_t *v) { return atomic_fetch_add(&v->counter, 1) + 1; }
+static inline int atomic_dec_return(atomic_t *v) { return atomic_fetch_sub(&v->counter, 1) - 1; }
+static inline bool atomic_dec_and_test(atomic_t *v) { return atomic_dec_return(v) == 0; }
+/* increment unless the value is @u; returns true if it incremented */
+static inline bool atomic_add_unless(atomic_t *v, int a, int u)
+{
+	int c = atomic_load_explicit(&v->counter, memory_order_relaxed);
+	do {
+		if (c == u)
+			return false;
+	} while (!atomic_compare_exchange_weak(&v->counter, &c, c + a));
+	return true;
+}
+static inline bool atomic_inc_not_zero(atomic_t *v) { return atomic_add_unless(v, 1, 0); }
+
+static inline long atomic_long_read(const atomic_long_t *v) { return atomic_load_explicit((MMK_ATOMIC(long) *)&v->counter, memory_order_relaxed); }
+static inline void atomic_long_set(atomic_long_t *v, long i) { atomic_store_explicit(&v->counter, i, memory_order_relaxed); }
+static inline void atomic_long_add(long i, atomic_long_t *v) { atomic_fetch_add_explicit(&v->counter, i, memory_order_relaxed); }
+static inline long atomic_long_add_return(long i, atomic_long_t *v) { return atomic_fetch_add(&v->counter, i) + i; }
+
+/* ---- locks ------------------------------------------------------------ */
+/* spinlock_t: a pthread mutex (user space cannot disable preemption) */
+typedef struct { pthread_mutex_t m; } spinlock_t;
+#define __SPIN_LOCK_UNLOCKED { PTHREAD_MUTEX_INITIALIZER }
+static inline void spin_lock_init(spinlock_t *l) { pthread_mutex_init(&l->m, NULL); }
+static inline void spin_lock(spinlock_t *l) { pthread_mutex_lock(&l->m); }
+static inline void spin_unlock(spinlock_t *l) { pthread_mutex_unlock(&l->m); }
+static inline void spin_lock_destroy(spinlock_t *l) { pthread_mutex_destroy(&l->m); }
+
+/* struct rw_semaphore: mmap_sem / mmap_lock */
+struct rw_semaphore { pthread_rwlock_t rw; };
+#define __RWSEM_INITIALIZER { PTHREAD_RWLOCK_INITIALIZER }
+static inline void init_rwsem(struct rw_semaphore *s) { pthread_rwlock_init(&s->rw, NULL); }
+static inline void down_read(struct rw_semaphore *s) { pthread_rwlock_rdlock(&s->rw); }
+static inline void up_read(struct rw_semaphore *s) { pthread_rwlock_unlock(&s->rw); }
+static inline void down_write(struct rw_semaphore *s) { pthread_rwlock_wrlock(&s->rw); }
+static inline void up_write(struct rw_semaphore *s) { pthread_rwlock_unlock(&s->rw); }
+static inline void destroy_rwsem(struct rw_semaphore *s) { pthread_rwlock_destroy(&s->rw); }
+
+#endif /* MMKIT_TYPES_H */
