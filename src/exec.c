@@ -20,10 +20,13 @@ int exec_mmap(struct task_struct *tsk, struct mm_struct *mm)
 	mm_release(tsk, old_mm);
 	if (old_mm)
 		down_read(&old_mm->mmap_sem);
+	spin_lock(&tasklist_lock); /* task_lock */
 	active_mm = tsk->active_mm;
 	tsk->active_mm = mm;
 	tsk->mm = mm;
+	tsk->flags &= ~PF_KTHREAD; /* a kernel thread that execs becomes a user process */
 	mm->owner = tsk;
+	spin_unlock(&tasklist_lock);
 	if (tsk->on_cpu >= 0) {
 		/* activate_mm: load the new tables on the task's CPU */
 		if (active_mm)
@@ -35,8 +38,10 @@ int exec_mmap(struct task_struct *tsk, struct mm_struct *mm)
 		up_read(&old_mm->mmap_sem);
 		if (active_mm != old_mm)
 			mmk_warn("exec_mmap: task %d: active_mm != mm", tsk->pid);
+		spin_lock(&tasklist_lock);
 		if (old_mm->owner == tsk)
 			old_mm->owner = NULL;
+		spin_unlock(&tasklist_lock);
 		mmput(old_mm);
 		return 0;
 	}
@@ -84,6 +89,5 @@ int mmk_exec(struct task_struct *tsk)
 	}
 	arch_pick_mmap_layout(mm);
 	de_thread(tsk);
-	tsk->flags &= ~PF_KTHREAD;
 	return exec_mmap(tsk, mm);
 }

@@ -15,10 +15,12 @@
 static void mm_update_next_owner(struct mm_struct *mm, struct task_struct *leaving)
 {
 	struct list_head *pos;
-	if (mm->owner != leaving)
-		return;
-	mm->owner = NULL;
 	spin_lock(&tasklist_lock);
+	if (mm->owner != leaving) {
+		spin_unlock(&tasklist_lock);
+		return;
+	}
+	mm->owner = NULL;
 	list_for_each(pos, &mmk_tasks) {
 		struct task_struct *t = list_entry(pos, struct task_struct, tasks);
 		if (t != leaving && t->mm == mm && !(t->flags & PF_KTHREAD) && t->state != TASK_DEAD) {
@@ -41,7 +43,9 @@ void exit_mm(struct task_struct *tsk)
 	mmgrab_lazy_tlb(mm);
 	if (mm != tsk->active_mm)
 		mmk_warn("exit_mm: task %d: mm != active_mm", tsk->pid);
+	spin_lock(&tasklist_lock); /* task_lock: mm_update_next_owner reads ->mm */
 	tsk->mm = NULL;
+	spin_unlock(&tasklist_lock);
 	up_read(&mm->mmap_sem);
 	mm_update_next_owner(mm, tsk);
 	mmput(mm);
@@ -53,13 +57,17 @@ int do_exit(struct task_struct *tsk)
 		return -EINVAL;
 	if (tsk->state == TASK_VFORK)
 		return -EBUSY; /* asleep in vfork until its child lets go */
+	spin_lock(&tasklist_lock);
 	tsk->flags |= PF_EXITING;
+	spin_unlock(&tasklist_lock);
 	if (tsk->flags & PF_KTHREAD && tsk->mm) {
 		/* a kernel thread that exits inside kthread_use_mm gives it back */
 		kthread_unuse_mm(tsk, tsk->mm);
 	}
 	exit_mm(tsk);
+	spin_lock(&tasklist_lock);
 	tsk->state = TASK_DEAD;
+	spin_unlock(&tasklist_lock);
 	if (tsk->on_cpu < 0) {
 		/* not on a CPU: as if it ran on an idle CPU and was switched
 		 * out - the borrowed reference goes at once */

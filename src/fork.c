@@ -80,10 +80,21 @@ void mmlist_add_after(struct mm_struct *mm, struct mm_struct *after)
 	spin_unlock(&mmlist_lock);
 }
 
+/* modern rule at fork: the child follows its parent only if the parent is listed */
+static void mmlist_add_after_if_listed(struct mm_struct *mm, struct mm_struct *after)
+{
+	spin_lock(&mmlist_lock);
+	if (list_empty(&mm->mmlist) && !list_empty(&after->mmlist)) {
+		list_add(&mm->mmlist, &after->mmlist);
+		mmlist_nr++;
+	}
+	spin_unlock(&mmlist_lock);
+}
+
 static void mmlist_del(struct mm_struct *mm)
 {
-	if (list_empty(&mm->mmlist)) /* unlocked peek, re-checked under the lock */
-		return;
+	/* the kernel peeks without the lock first; a node's links change when
+	 * its neighbours come and go, so mmkit always takes the lock */
 	spin_lock(&mmlist_lock);
 	if (!list_empty(&mm->mmlist)) {
 		list_del_init(&mm->mmlist);
@@ -388,8 +399,8 @@ struct mm_struct *dup_mm(struct task_struct *tsk, struct mm_struct *oldmm)
 
 	if (sysctl_mmlist_policy == MMLIST_SEED)
 		mmlist_add_after(mm, oldmm); /* 2.4's copy_mm: right after the parent */
-	else if (!list_empty(&oldmm->mmlist))
-		mmlist_add_after(mm, oldmm);
+	else
+		mmlist_add_after_if_listed(mm, oldmm);
 
 	err = dup_mmap(mm, oldmm);
 	if (err)
@@ -425,10 +436,17 @@ struct task_struct *mmk_alloc_task(const char *comm, int pid)
 	tsk->state = TASK_RUNNING;
 	pthread_mutex_init(&tsk->vfork_wait.lock, NULL);
 	pthread_cond_init(&tsk->vfork_wait.cond, NULL);
+	INIT_LIST_HEAD(&tsk->tasks);
+	return tsk;
+}
+
+/* the task becomes visible to everyone once it is fully set up, as
+ * copy_process attaches a child to the task list last */
+void mmk_link_task(struct task_struct *tsk)
+{
 	spin_lock(&tasklist_lock);
 	list_add_tail(&tsk->tasks, &mmk_tasks);
 	spin_unlock(&tasklist_lock);
-	return tsk;
 }
 
 void put_task_struct(struct task_struct *tsk)
@@ -436,7 +454,8 @@ void put_task_struct(struct task_struct *tsk)
 	if (mmk_hooks.task_freed)
 		mmk_hooks.task_freed(mmk_hooks.priv, tsk);
 	spin_lock(&tasklist_lock);
-	list_del_init(&tsk->tasks);
+	if (!list_empty(&tsk->tasks))
+		list_del_init(&tsk->tasks);
 	spin_unlock(&tasklist_lock);
 	pthread_mutex_destroy(&tsk->vfork_wait.lock);
 	pthread_cond_destroy(&tsk->vfork_wait.cond);
@@ -460,6 +479,7 @@ struct task_struct *mmk_spawn(const char *comm)
 	arch_pick_mmap_layout(mm);
 	mm->owner = tsk;
 	tsk->mm = tsk->active_mm = mm;
+	mmk_link_task(tsk);
 	return tsk;
 }
 
@@ -469,6 +489,7 @@ struct task_struct *kthread_create(const char *comm)
 	if (!tsk)
 		return ERR_PTR(-ENOMEM);
 	tsk->flags |= PF_KTHREAD;
+	mmk_link_task(tsk);
 	return tsk;
 }
 
@@ -530,9 +551,14 @@ struct task_struct *kernel_clone(struct task_struct *parent, unsigned long clone
 		parent->vfork_wait.done = false;
 		pthread_mutex_unlock(&parent->vfork_wait.lock);
 		p->vfork_done = &parent->vfork_wait;
+		spin_lock(&tasklist_lock);
 		parent->state = TASK_VFORK;
+		spin_unlock(&tasklist_lock);
+		mmk_link_task(p);
 		if (parent->on_cpu >= 0)
 			mmk_schedule(parent->on_cpu, cpu_rq(parent->on_cpu)->idle);
+	} else {
+		mmk_link_task(p);
 	}
 	return p;
 }
@@ -559,10 +585,28 @@ void mm_release(struct task_struct *tsk, struct mm_struct *mm)
 	tsk->vfork_done = NULL;
 	pthread_mutex_lock(&vd->lock);
 	vd->done = true;
+	spin_lock(&tasklist_lock);
 	if (tsk->real_parent && tsk->real_parent->state == TASK_VFORK)
 		tsk->real_parent->state = TASK_RUNNING;
+	spin_unlock(&tasklist_lock);
 	pthread_cond_broadcast(&vd->cond);
 	pthread_mutex_unlock(&vd->lock);
+}
+
+/* a vfork parent killed while it waits (wait_for_vfork_done's killable
+ * path): its children forget where it waits, and it runs again */
+void mmk_vfork_abort(struct task_struct *parent)
+{
+	struct list_head *pos;
+	spin_lock(&tasklist_lock);
+	list_for_each(pos, &mmk_tasks) {
+		struct task_struct *t = list_entry(pos, struct task_struct, tasks);
+		if (t->vfork_done == &parent->vfork_wait)
+			t->vfork_done = NULL;
+	}
+	if (parent->state == TASK_VFORK)
+		parent->state = TASK_RUNNING;
+	spin_unlock(&tasklist_lock);
 }
 
 void wait_for_vfork_done(struct task_struct *parent)

@@ -53,6 +53,8 @@ void mm_free_pgd(struct mm_struct *mm);
 /* ---- tasks and deferred work (fork.c) ---- */
 struct task_struct *mmk_alloc_task(const char *comm, int pid); /* pid < 0: next pid */
 void mmk_reset_pids(void);
+void mmk_link_task(struct task_struct *tsk);
+void mmk_vfork_abort(struct task_struct *parent);
 void mmput_async_flush(void);
 
 /* ---- registry of live mms (fork.c) ---- */

@@ -22,9 +22,11 @@ void kthread_use_mm(struct task_struct *tsk, struct mm_struct *mm)
 	}
 	mmk_trace("kthread_use_mm", mm);
 	mmgrab(mm);
+	spin_lock(&tasklist_lock); /* task_lock */
 	active_mm = tsk->active_mm;
 	tsk->active_mm = mm;
 	tsk->mm = mm;
+	spin_unlock(&tasklist_lock);
 	if (tsk->on_cpu >= 0) {
 		if (active_mm && active_mm != mm)
 			atomic_fetch_and((MMK_ATOMIC(unsigned long) *)&active_mm->cpu_vm_mask,
@@ -42,7 +44,9 @@ void kthread_unuse_mm(struct task_struct *tsk, struct mm_struct *mm)
 		return;
 	}
 	mmk_trace("kthread_unuse_mm", mm);
+	spin_lock(&tasklist_lock);
 	tsk->mm = NULL;
+	spin_unlock(&tasklist_lock);
 	/* active_mm stays @mm, now as a lazy borrow */
 	mmgrab_lazy_tlb(mm);
 	mmdrop(mm);

@@ -131,6 +131,7 @@ int mmk_boot(int nr_cpus)
 			return -ENOMEM;
 		}
 		rq->idle->flags = PF_KTHREAD | PF_IDLE;
+		mmk_link_task(rq->idle);
 		/* cpu_init(): each CPU's idle task borrows init_mm */
 		mmgrab(&init_mm);
 		rq->idle->active_mm = &init_mm;
@@ -175,7 +176,7 @@ long mmk_shutdown(void)
 		if (!victim)
 			break;
 		if (victim->state == TASK_VFORK)
-			victim->state = TASK_RUNNING;
+			mmk_vfork_abort(victim);
 		if (victim->state == TASK_DEAD)
 			put_task_struct(victim); /* cannot happen: dead tasks are freed off-CPU */
 		else

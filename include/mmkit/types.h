@@ -14,6 +14,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include <pthread.h>
+#include <errno.h>
 
 #ifdef __cplusplus
 #include <atomic>
