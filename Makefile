@@ -32,7 +32,7 @@ TEST_SRC := $(sort $(wildcard tests/test_*.c))
 TEST_BIN := $(patsubst tests/%.c,$(O)/tests/%,$(TEST_SRC))
 HDRS := $(wildcard include/mmkit/*.h src/*.h tools/*.h tests/*.h)
 
-.PHONY: all lib tool tests test test-plain test-asan tsan demo clean check-scenarios
+.PHONY: all lib tool tests test test-plain test-asan tsan demo clean bench
 all: lib tool
 
 lib: $(O)/libmmkit.a $(O)/libmmkit.so
@@ -84,6 +84,13 @@ tsan:
 	@$(MAKE) --no-print-directory O=build/tsan SAN=tsan OPT=-O1 tests
 	@O=build/tsan TESTS="test_stress test_slab" sh tests/run.sh || true
 	@sh tests/summary.sh build/tsan/results.txt
+
+# benchmarks: optimised, no sanitizers, assertions compiled out
+bench:
+	@$(MAKE) --no-print-directory O=build/bench OPT="-O2 -DNDEBUG" build/bench/libmmkit.a
+	$(CC) -std=c11 -D_GNU_SOURCE -O2 -DNDEBUG -g -Iinclude -Isrc -pthread -o build/bench/bench bench/bench.c build/bench/libmmkit.a
+	@mkdir -p build
+	build/bench/bench -o build/bench.json
 
 clean:
 	rm -rf build

@@ -1047,7 +1047,7 @@ static void run_command(struct scn *s, char **tok, int n, const char *rest)
 		t = user_task_arg(s, tok[1]);
 		struct seq_file m;
 		seq_init(&m);
-		down_read(&t->mm->mmap_sem);
+		/* the show_* functions pin the mm and take mmap_sem themselves */
 		if (!strcmp(v, "maps"))
 			show_maps(&m, t->mm);
 		else if (!strcmp(v, "smaps"))
@@ -1058,7 +1058,6 @@ static void run_command(struct scn *s, char **tok, int n, const char *rest)
 			proc_pid_status_vm(&m, t->mm);
 		else
 			proc_pid_statm(&m, t->mm);
-		up_read(&t->mm->mmap_sem);
 		print_seq(s, &m);
 	} else if (!strcmp(v, "sysctl")) {
 		need(s, n, 2, "sysctl NAME=VALUE");

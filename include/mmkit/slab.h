@@ -32,6 +32,10 @@ typedef unsigned int gfp_t;
 
 struct kmem_cache;
 
+/* kmalloc(0) returns this: not NULL, but not memory either */
+#define ZERO_SIZE_PTR ((void *)16)
+#define ZERO_OR_NULL_PTR(x) ((uintptr_t)(x) <= (uintptr_t)ZERO_SIZE_PTR)
+
 struct kmem_cache *kmem_cache_create(const char *name, size_t size, size_t align,
 				     unsigned long flags, void (*ctor)(void *));
 void *kmem_cache_alloc(struct kmem_cache *cachep, gfp_t flags);

@@ -32,6 +32,9 @@
 #define PAGE_ALIGNED(x) ((((unsigned long)(x)) & (PAGE_SIZE - 1)) == 0)
 #define PMD_SIZE (1UL << 21)
 
+#define likely(x) __builtin_expect(!!(x), 1)
+#define unlikely(x) __builtin_expect(!!(x), 0)
+
 /* ---- container_of / errors ------------------------------------------- */
 #ifndef container_of
 #define container_of(ptr, type, member) \
