@@ -32,7 +32,10 @@ TEST_SRC := $(sort $(wildcard tests/test_*.c))
 TEST_BIN := $(patsubst tests/%.c,$(O)/tests/%,$(TEST_SRC))
 HDRS := $(wildcard include/mmkit/*.h src/*.h tools/*.h tests/*.h)
 
-.PHONY: all lib tool tests test test-plain test-asan tsan demo clean bench
+.PHONY: all lib tool tests test test-plain test-asan tsan demo clean bench install uninstall
+VERSION := 0.1.0
+PREFIX ?= /usr/local
+DESTDIR ?=
 all: lib tool
 
 lib: $(O)/libmmkit.a $(O)/libmmkit.so
@@ -57,6 +60,8 @@ $(O)/libmmkit.a: $(LIB_OBJ)
 	ar rcs $@ $^
 $(O)/libmmkit.so: $(LIB_OBJ)
 	$(CC) -shared -Wl,-soname,libmmkit.so.0 $(LDFLAGS_SAN) -o $@ $^ $(LDLIBS)
+$(O)/mmkit.pc: mmkit.pc.in
+	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@VERSION@|$(VERSION)|' $< > $@
 $(O)/mmkit: $(TOOL_OBJ) $(O)/libmmkit.a
 	$(CC) $(LDFLAGS_SAN) -o $@ $(TOOL_OBJ) $(O)/libmmkit.a $(LDLIBS)
 $(O)/tests/%: tests/%.c $(O)/libmmkit.a $(HDRS)
@@ -91,6 +96,26 @@ bench:
 	$(CC) -std=c11 -D_GNU_SOURCE -O2 -DNDEBUG -g -Iinclude -Isrc -pthread -o build/bench/bench bench/bench.c build/bench/libmmkit.a
 	@mkdir -p build
 	build/bench/bench -o build/bench.json
+
+install: lib tool $(O)/mmkit.pc
+	install -d $(DESTDIR)$(PREFIX)/lib/pkgconfig $(DESTDIR)$(PREFIX)/include/mmkit \
+		$(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1 $(DESTDIR)$(PREFIX)/share/man/man5
+	install -m 644 $(O)/libmmkit.a $(DESTDIR)$(PREFIX)/lib/libmmkit.a
+	install -m 755 $(O)/libmmkit.so $(DESTDIR)$(PREFIX)/lib/libmmkit.so.$(VERSION)
+	ln -sf libmmkit.so.$(VERSION) $(DESTDIR)$(PREFIX)/lib/libmmkit.so.0
+	ln -sf libmmkit.so.0 $(DESTDIR)$(PREFIX)/lib/libmmkit.so
+	install -m 644 include/mmkit/*.h $(DESTDIR)$(PREFIX)/include/mmkit/
+	install -m 755 $(O)/mmkit $(DESTDIR)$(PREFIX)/bin/mmkit
+	install -m 644 $(O)/mmkit.pc $(DESTDIR)$(PREFIX)/lib/pkgconfig/mmkit.pc
+	install -m 644 docs/man/mmkit.1 $(DESTDIR)$(PREFIX)/share/man/man1/mmkit.1
+	install -m 644 docs/man/mmkit-scenario.5 $(DESTDIR)$(PREFIX)/share/man/man5/mmkit-scenario.5
+
+uninstall:
+	rm -f $(DESTDIR)$(PREFIX)/lib/libmmkit.a $(DESTDIR)$(PREFIX)/lib/libmmkit.so \
+		$(DESTDIR)$(PREFIX)/lib/libmmkit.so.0 $(DESTDIR)$(PREFIX)/lib/libmmkit.so.$(VERSION) \
+		$(DESTDIR)$(PREFIX)/bin/mmkit $(DESTDIR)$(PREFIX)/lib/pkgconfig/mmkit.pc \
+		$(DESTDIR)$(PREFIX)/share/man/man1/mmkit.1 $(DESTDIR)$(PREFIX)/share/man/man5/mmkit-scenario.5
+	rm -rf $(DESTDIR)$(PREFIX)/include/mmkit
 
 clean:
 	rm -rf build

@@ -72,6 +72,13 @@ static void de_thread(struct task_struct *tsk)
 	}
 }
 
+/* the point of no return of an exec: the new mm, fully built, replaces the old */
+int mmk_exec_mm(struct task_struct *tsk, struct mm_struct *mm)
+{
+	de_thread(tsk);
+	return exec_mmap(tsk, mm);
+}
+
 int mmk_exec(struct task_struct *tsk)
 {
 	struct mm_struct *mm, *old = tsk->mm;
@@ -88,6 +95,5 @@ int mmk_exec(struct task_struct *tsk)
 		mm->def_flags = old->def_flags & VM_NOHUGEPAGE;
 	}
 	arch_pick_mmap_layout(mm);
-	de_thread(tsk);
-	return exec_mmap(tsk, mm);
+	return mmk_exec_mm(tsk, mm);
 }

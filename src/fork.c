@@ -250,25 +250,25 @@ static void __mmdrop(struct mm_struct *mm)
 void mmgrab(struct mm_struct *mm)
 {
 	mmk_trace("mmgrab", mm);
-	/* a grab needs a reference already: 0 means the struct is gone */
-	if (!atomic_add_unless(&mm->mm_count, 1, 0))
+	/* a plain increment, as the kernel's; a grab needs a reference already,
+	 * so an old value of 0 means the struct was being freed: undo, report */
+	if (atomic_fetch_add_explicit(&mm->mm_count.counter, 1, memory_order_relaxed) <= 0) {
+		atomic_fetch_sub(&mm->mm_count.counter, 1);
 		mmk_warn("mmgrab: mm %p has mm_count 0 (freed)", (void *)mm);
+	}
 }
 
 void mmdrop(struct mm_struct *mm)
 {
-	int c = atomic_read(&mm->mm_count);
+	int old;
 	mmk_trace("mmdrop", mm);
-	for (;;) {
-		if (c <= 0) {
-			mmk_warn("mmdrop: mm_count of mm %p would go below zero", (void *)mm);
-			return;
-		}
-		if (atomic_compare_exchange_weak(&mm->mm_count.counter, &c, c - 1))
-			break;
-	}
-	if (c == 1)
+	old = atomic_fetch_sub(&mm->mm_count.counter, 1);
+	if (old == 1) {
 		__mmdrop(mm);
+	} else if (old <= 0) {
+		atomic_fetch_add(&mm->mm_count.counter, 1);
+		mmk_warn("mmdrop: mm_count of mm %p would go below zero", (void *)mm);
+	}
 }
 
 /* CONFIG_MMU_LAZY_TLB_REFCOUNT=y (x86): lazy users are real references */
@@ -278,9 +278,12 @@ void mmdrop_lazy_tlb(struct mm_struct *mm) { mmdrop(mm); }
 void mmget(struct mm_struct *mm)
 {
 	mmk_trace("mmget", mm);
-	/* only a holder of a user reference may take another one */
-	if (!atomic_add_unless(&mm->mm_users, 1, 0))
+	/* only a holder of a user reference may take another one: an old value
+	 * of 0 means the address space is already being torn down */
+	if (atomic_fetch_add_explicit(&mm->mm_users.counter, 1, memory_order_relaxed) <= 0) {
+		atomic_fetch_sub(&mm->mm_users.counter, 1);
 		mmk_warn("mmget: mm %p has no users left (address space torn down)", (void *)mm);
+	}
 }
 
 bool mmget_not_zero(struct mm_struct *mm)
@@ -318,17 +321,16 @@ static void __mmput(struct mm_struct *mm)
 	mmdrop(mm); /* the users' one mm_count reference */
 }
 
+/* the new value of mm_users, or -1 (reported, undone) for a put below zero */
 static int mmput_dec(struct mm_struct *mm)
 {
-	int c = atomic_read(&mm->mm_users);
-	for (;;) {
-		if (c <= 0) {
-			mmk_warn("mmput: mm_users of mm %p would go below zero", (void *)mm);
-			return -1;
-		}
-		if (atomic_compare_exchange_weak(&mm->mm_users.counter, &c, c - 1))
-			return c - 1;
+	int old = atomic_fetch_sub(&mm->mm_users.counter, 1);
+	if (old <= 0) {
+		atomic_fetch_add(&mm->mm_users.counter, 1);
+		mmk_warn("mmput: mm_users of mm %p would go below zero", (void *)mm);
+		return -1;
 	}
+	return old - 1;
 }
 
 void mmput(struct mm_struct *mm)

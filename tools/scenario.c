@@ -10,6 +10,7 @@
  * that --check can demand the counters add up exactly.
  */
 #include "scenario.h"
+#include "report.h"
 #include <mmkit/mmkit.h>
 #include <ctype.h>
 #include <errno.h>
@@ -60,6 +61,7 @@ struct scn {
 	jmp_buf fail;
 	int fail_code;
 	bool booted;
+	struct report *rep;
 };
 
 /* ---- errors ------------------------------------------------------------- */
@@ -112,7 +114,7 @@ static void hook_warn(void *priv, const char *msg)
 static void hook_trace(void *priv, const char *func, struct mm_struct *mm)
 {
 	struct scn *s = priv;
-	if (!s->o->trace && !s->o->narrate)
+	if (!s->o->trace && !s->o->narrate && !s->o->html)
 		return;
 	if (s->tracelen < sizeof(s->tracebuf) - 64)
 		s->tracelen += (size_t)snprintf(s->tracebuf + s->tracelen, sizeof(s->tracebuf) - s->tracelen,
@@ -1087,6 +1089,84 @@ static void run_command(struct scn *s, char **tok, int n, const char *rest)
 	}
 }
 
+/* ---- HTML report snapshot ------------------------------------------------- */
+
+static void report_snapshot(struct scn *s, const char *cmd, const char *verb)
+{
+	struct rep_mm *rm = calloc((size_t)(s->nmms ? s->nmms : 1), sizeof(*rm));
+	char (*names)[24] = calloc((size_t)(s->nmms ? s->nmms : 1), sizeof(*names));
+	char (*tasks)[256] = calloc((size_t)(s->nmms ? s->nmms : 1), sizeof(*tasks));
+	char (*lazy)[256] = calloc((size_t)(s->nmms ? s->nmms : 1), sizeof(*lazy));
+	char (*outside)[96] = calloc((size_t)(s->nmms ? s->nmms : 1), sizeof(*outside));
+	struct seq_file *seqs = calloc((size_t)(s->nmms ? s->nmms : 1), sizeof(*seqs));
+	char res[128], cpus[512], nm[32];
+	int n = 0;
+	size_t cl = 0;
+
+	if (!rm || !names || !tasks || !lazy || !outside || !seqs) {
+		fprintf(stderr, "mmkit: out of memory\n");
+		exit(3);
+	}
+	for (long id = 0; id < s->nmms; id++) {
+		struct scn_mm *m = &s->mms[id];
+		if (!m->mm && !m->freed)
+			continue;
+		snprintf(names[n], sizeof(names[n]), "mm%ld", id);
+		rm[n].id = names[n];
+		rm[n].freed = m->freed;
+		rm[n].tasks = tasks[n];
+		rm[n].lazy = lazy[n];
+		rm[n].outside = outside[n];
+		if (m->mm) {
+			rm[n].users = mm_users(m->mm);
+			rm[n].count = mm_count(m->mm);
+			rm[n].on_mmlist = on_mmlist(m->mm);
+			tasks_of(s, m->mm, false, tasks[n], sizeof(tasks[n]));
+			tasks_of(s, m->mm, true, lazy[n], sizeof(lazy[n]));
+			size_t el = 0;
+			if (m->ext_users || m->ext_count)
+				el += (size_t)snprintf(outside[n], sizeof(outside[n]), "%ld user(s), %ld grab(s)",
+						       m->ext_users, m->ext_count);
+			if (s->walking && s->walk_pin == m->mm)
+				snprintf(outside[n] + el, sizeof(outside[n]) - el, "%sswapoff pin", el ? ", " : "");
+			if (id > 0 && mm_users(m->mm) > 0) {
+				seq_init(&seqs[n]);
+				show_maps(&seqs[n], m->mm);
+				rm[n].maps = seqs[n].buf ? seqs[n].buf : "";
+			}
+		}
+		n++;
+	}
+	cpus[0] = 0;
+	for (int cpu = 0; cpu < nr_cpu_ids; cpu++) {
+		struct rq *rq = cpu_rq(cpu);
+		const char *tn = rq->curr == rq->idle ? "idle" : "?";
+		for (int i = 0; i < s->ntasks; i++)
+			if (s->tasks[i].t == rq->curr)
+				tn = s->tasks[i].name;
+		if (cl < sizeof(cpus) - 1)
+			cl += (size_t)snprintf(cpus + cl, sizeof(cpus) - cl, "%s[%d] %s/%s", cpu ? " " : "", cpu, tn,
+					       mm_name(s, rq->curr->active_mm, nm, sizeof(nm)));
+	}
+	if (s->rk == RES_NONE)
+		res[0] = 0;
+	else
+		format_result(s, res, sizeof(res));
+	struct rep_step st = {
+		.step = s->step, .line = s->line, .command = cmd, .result = res, .trace = s->tracebuf,
+		.event = verb, .cpus = cpus, .nmms = n, .mms = rm,
+	};
+	report_step(s->rep, &st);
+	for (int i = 0; i < n; i++)
+		seq_release(&seqs[i]);
+	free(seqs);
+	free(outside);
+	free(lazy);
+	free(tasks);
+	free(names);
+	free(rm);
+}
+
 /* ---- driver ---------------------------------------------------------------- */
 
 static int tokenize(struct scn *s, char *line, char **tok)
@@ -1196,6 +1276,13 @@ int scn_run(const char *name, const char *text, const struct scn_opts *opts, FIL
 	sync_mms(&s);
 
 	struct mmk_extern_refs ext = { ext_users, ext_count, &s };
+	if (opts->html) {
+		s.rep = report_open(opts->html, name);
+		if (!s.rep) {
+			rc = 2;
+			goto out;
+		}
+	}
 
 	if (setjmp(s.fail)) {
 		rc = s.fail_code;
@@ -1259,6 +1346,8 @@ int scn_run(const char *name, const char *text, const struct scn_opts *opts, FIL
 		sync_mms(&s);
 		if (s.nwarn)
 			die(&s, 1, "the library reported: %s", s.warnbuf);
+		if (s.rep && !is_expect)
+			report_snapshot(&s, cmdtext, tok[0]);
 		if (opts->json && !is_expect) {
 			json_step(&s, cmdtext);
 		} else if (!opts->quiet && !is_expect) {
@@ -1298,6 +1387,8 @@ int scn_run(const char *name, const char *text, const struct scn_opts *opts, FIL
 		}
 	}
 out:
+	if (s.rep && report_close(s.rep) != 0 && rc == 0)
+		rc = 2;
 	if (s.booted) {
 		mmk_hooks.warn = NULL; /* the scenario failed: tear down quietly */
 		release_outside(&s);

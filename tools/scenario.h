@@ -12,6 +12,7 @@ struct scn_opts {
 	bool check;    /* every invariant after every step, leaks at the end */
 	bool narrate;  /* demo mode: comments starting with "#:" are printed, table after each step */
 	bool quiet;    /* print only what the scenario asks for (show, maps, ...) */
+	const char *html; /* write an HTML report here */
 };
 
 /*

@@ -19,5 +19,6 @@
 #include <mmkit/debug.h>
 #include <mmkit/seq_file.h>
 #include <mmkit/proc.h>
+#include <mmkit/binfmt.h>
 
 #endif

@@ -113,6 +113,8 @@ void wait_for_vfork_done(struct task_struct *parent);
 void exit_mm(struct task_struct *tsk);
 int do_exit(struct task_struct *tsk);             /* -EINVAL if already dead */
 int exec_mmap(struct task_struct *tsk, struct mm_struct *mm);
+/* the end of an exec: de_thread (the other threads exit), then exec_mmap(@mm) */
+int mmk_exec_mm(struct task_struct *tsk, struct mm_struct *mm);
 /* exec with a fresh empty address space (mm_alloc + arch_pick_mmap_layout) */
 int mmk_exec(struct task_struct *tsk);
 

@@ -109,6 +109,7 @@ static inline void atomic_long_add(long i, atomic_long_t *v) { atomic_fetch_add_
 static inline long atomic_long_add_return(long i, atomic_long_t *v) { return atomic_fetch_add(&v->counter, i) + i; }
 
 /* ---- locks ------------------------------------------------------------ */
+#ifndef MMK_LOCKDEP
 /* spinlock_t: a pthread mutex (user space cannot disable preemption) */
 typedef struct { pthread_mutex_t m; } spinlock_t;
 #define __SPIN_LOCK_UNLOCKED { PTHREAD_MUTEX_INITIALIZER }
@@ -126,5 +127,110 @@ static inline void up_read(struct rw_semaphore *s) { pthread_rwlock_unlock(&s->r
 static inline void down_write(struct rw_semaphore *s) { pthread_rwlock_wrlock(&s->rw); }
 static inline void up_write(struct rw_semaphore *s) { pthread_rwlock_unlock(&s->rw); }
 static inline void destroy_rwsem(struct rw_semaphore *s) { pthread_rwlock_destroy(&s->rw); }
+#define down_read_nested(s, subclass) down_read(s)
+#define down_write_nested(s, subclass) down_write(s)
+#define spin_lock_nested(l, subclass) spin_lock(l)
+
+#else /* MMK_LOCKDEP: the same locks, each operation reported to src/lockdep.c */
+/*
+ * The lock validator's hooks (see mmkit/lockdep.h). A lock's class is
+ * the static key of the spin_lock_init()/init_rwsem() call site that
+ * initialised it, or, for a statically initialised lock (key NULL), the
+ * lock itself. Acquisitions are validated before the thread blocks, so an
+ * inversion is reported even when it then deadlocks.
+ */
+#define MMK_LOCKDEP_SUBCLASSES 8
+struct lock_class_key {
+	MMK_ATOMIC(unsigned long) id[MMK_LOCKDEP_SUBCLASSES]; /* cached class, per subclass */
+};
+struct lockdep_map {
+	const struct lock_class_key *key; /* NULL: a static lock, its own class */
+	const char *name;                 /* "&mm->mmap_sem", or "src/fork.c:32" */
+	MMK_ATOMIC(unsigned long) class_cache;
+};
+#define __MMK_STR2(x) #x
+#define __MMK_STR(x) __MMK_STR2(x)
+#define __MMK_LOCKDEP_MAP_STATIC { NULL, __FILE__ ":" __MMK_STR(__LINE__), 0 }
+
+void __mmk_lockdep_init(struct lockdep_map *map, struct lock_class_key *key, const char *name);
+void __mmk_lockdep_acquire(struct lockdep_map *map, const void *lock, int read, int subclass,
+			   const char *file, int line);
+/* false when the thread does not hold @lock (reported; the caller must not unlock) */
+bool __mmk_lockdep_release(struct lockdep_map *map, const void *lock, const char *file, int line);
+void __mmk_lockdep_destroy(struct lockdep_map *map, const void *lock, const char *file, int line);
+
+typedef struct { pthread_mutex_t m; struct lockdep_map dep_map; } spinlock_t;
+#define __SPIN_LOCK_UNLOCKED { PTHREAD_MUTEX_INITIALIZER, __MMK_LOCKDEP_MAP_STATIC }
+static inline void __mmk_spin_lock_init(spinlock_t *l, struct lock_class_key *key, const char *name)
+{
+	pthread_mutex_init(&l->m, NULL);
+	__mmk_lockdep_init(&l->dep_map, key, name);
+}
+#define spin_lock_init(l)                                          \
+	do {                                                       \
+		static struct lock_class_key __mmk_key;            \
+		__mmk_spin_lock_init((l), &__mmk_key, #l);         \
+	} while (0)
+static inline void __mmk_spin_lock(spinlock_t *l, int subclass, const char *file, int line)
+{
+	__mmk_lockdep_acquire(&l->dep_map, l, 0, subclass, file, line);
+	pthread_mutex_lock(&l->m);
+}
+static inline void __mmk_spin_unlock(spinlock_t *l, const char *file, int line)
+{
+	if (__mmk_lockdep_release(&l->dep_map, l, file, line))
+		pthread_mutex_unlock(&l->m);
+}
+static inline void __mmk_spin_lock_destroy(spinlock_t *l, const char *file, int line)
+{
+	__mmk_lockdep_destroy(&l->dep_map, l, file, line);
+	pthread_mutex_destroy(&l->m);
+}
+#define spin_lock(l) __mmk_spin_lock((l), 0, __FILE__, __LINE__)
+#define spin_lock_nested(l, subclass) __mmk_spin_lock((l), (subclass), __FILE__, __LINE__)
+#define spin_unlock(l) __mmk_spin_unlock((l), __FILE__, __LINE__)
+#define spin_lock_destroy(l) __mmk_spin_lock_destroy((l), __FILE__, __LINE__)
+
+struct rw_semaphore { pthread_rwlock_t rw; struct lockdep_map dep_map; };
+#define __RWSEM_INITIALIZER { PTHREAD_RWLOCK_INITIALIZER, __MMK_LOCKDEP_MAP_STATIC }
+static inline void __mmk_init_rwsem(struct rw_semaphore *s, struct lock_class_key *key, const char *name)
+{
+	pthread_rwlock_init(&s->rw, NULL);
+	__mmk_lockdep_init(&s->dep_map, key, name);
+}
+#define init_rwsem(s)                                              \
+	do {                                                       \
+		static struct lock_class_key __mmk_key;            \
+		__mmk_init_rwsem((s), &__mmk_key, #s);             \
+	} while (0)
+static inline void __mmk_down_read(struct rw_semaphore *s, int subclass, const char *file, int line)
+{
+	__mmk_lockdep_acquire(&s->dep_map, s, 1, subclass, file, line);
+	pthread_rwlock_rdlock(&s->rw);
+}
+static inline void __mmk_down_write(struct rw_semaphore *s, int subclass, const char *file, int line)
+{
+	__mmk_lockdep_acquire(&s->dep_map, s, 0, subclass, file, line);
+	pthread_rwlock_wrlock(&s->rw);
+}
+static inline void __mmk_up(struct rw_semaphore *s, const char *file, int line)
+{
+	if (__mmk_lockdep_release(&s->dep_map, s, file, line))
+		pthread_rwlock_unlock(&s->rw);
+}
+static inline void __mmk_destroy_rwsem(struct rw_semaphore *s, const char *file, int line)
+{
+	__mmk_lockdep_destroy(&s->dep_map, s, file, line);
+	pthread_rwlock_destroy(&s->rw);
+}
+#define down_read(s) __mmk_down_read((s), 0, __FILE__, __LINE__)
+#define down_read_nested(s, subclass) __mmk_down_read((s), (subclass), __FILE__, __LINE__)
+#define down_write(s) __mmk_down_write((s), 0, __FILE__, __LINE__)
+#define down_write_nested(s, subclass) __mmk_down_write((s), (subclass), __FILE__, __LINE__)
+#define up_read(s) __mmk_up((s), __FILE__, __LINE__)
+#define up_write(s) __mmk_up((s), __FILE__, __LINE__)
+#define destroy_rwsem(s) __mmk_destroy_rwsem((s), __FILE__, __LINE__)
+#endif /* MMK_LOCKDEP */
+#define SINGLE_DEPTH_NESTING 1
 
 #endif /* MMKIT_TYPES_H */
