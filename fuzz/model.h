@@ -245,13 +245,147 @@ static inline unsigned prot_to_attr(unsigned long prot)
 }
 
 /* ---- the driver: one call, its expectations, and the check ---------- */
+/* the page layer's byte model: pages written so far; a page with no entry
+ * reads as zeros (unless the whole baseline became unknown) */
+struct mpage {
+	unsigned long addr;
+	bool unknown; /* content not modelled (aliased, or after a partial failure) */
+	unsigned char data[PAGE_SIZE];
+};
+
 struct mdriver {
 	struct task_struct *task;
 	struct model m;
 	struct model scratch;
 	unsigned long ops, failed_ok, must_fail_checked;
+	bool pages;                 /* check contents through the page layer */
+	bool baseline_unknown;
+	struct mpage **pg;
+	int npg, pgcap;
+	unsigned long bytes_checked, copies;
 	char last[256]; /* the last call, for messages */
 };
+
+
+/* ---- page contents ----------------------------------------------------- */
+static inline struct mpage *mpg_find(struct mdriver *d, unsigned long page)
+{
+	for (int i = 0; i < d->npg; i++)
+		if (d->pg[i]->addr == page)
+			return d->pg[i];
+	return NULL;
+}
+
+static inline struct mpage *mpg_get(struct mdriver *d, unsigned long page)
+{
+	struct mpage *p = mpg_find(d, page);
+	if (p)
+		return p;
+	if (d->npg == d->pgcap) {
+		d->pgcap = d->pgcap ? d->pgcap * 2 : 64;
+		d->pg = (struct mpage **)realloc(d->pg, (size_t)d->pgcap * sizeof(*d->pg));
+		if (!d->pg)
+			abort();
+	}
+	p = (struct mpage *)calloc(1, sizeof(*p));
+	if (!p)
+		abort();
+	p->addr = page;
+	p->unknown = d->baseline_unknown;
+	d->pg[d->npg++] = p;
+	return p;
+}
+
+/* [s, e) no longer holds what was written: unmapped, replaced, zapped */
+static inline void mpg_drop(struct mdriver *d, unsigned long s, unsigned long e)
+{
+	for (int i = 0; i < d->npg;) {
+		if (d->pg[i]->addr >= s && d->pg[i]->addr < e) {
+			free(d->pg[i]);
+			d->pg[i] = d->pg[--d->npg];
+		} else {
+			i++;
+		}
+	}
+}
+
+/* [s, e) moves to [n, n + e - s) */
+static inline void mpg_move(struct mdriver *d, unsigned long s, unsigned long e, unsigned long n)
+{
+	struct mpage **moved = (struct mpage **)calloc((size_t)d->npg + 1, sizeof(*moved));
+	int nm = 0;
+	for (int i = 0; i < d->npg;) {
+		if (d->pg[i]->addr >= s && d->pg[i]->addr < e) {
+			moved[nm++] = d->pg[i];
+			d->pg[i] = d->pg[--d->npg];
+		} else {
+			i++;
+		}
+	}
+	mpg_drop(d, n, n + (e - s));
+	for (int i = 0; i < nm; i++) {
+		struct mpage *t = mpg_get(d, moved[i]->addr - s + n);
+		memcpy(t->data, moved[i]->data, PAGE_SIZE);
+		t->unknown = moved[i]->unknown;
+		free(moved[i]);
+	}
+	free(moved);
+}
+
+static inline void mpg_mark_unknown(struct mdriver *d, unsigned long s, unsigned long e)
+{
+	for (unsigned long a = s & PAGE_MASK; a < e && e - a <= (64UL << 20); a += PAGE_SIZE) {
+		if (model_find(&d->m, a))
+			mpg_get(d, a)->unknown = true;
+	}
+}
+
+static inline void mpg_forget_all(struct mdriver *d)
+{
+	d->baseline_unknown = true;
+	for (int i = 0; i < d->npg; i++)
+		d->pg[i]->unknown = true;
+}
+
+static inline void mpg_free(struct mdriver *d)
+{
+	for (int i = 0; i < d->npg; i++)
+		free(d->pg[i]);
+	free(d->pg);
+	d->pg = NULL;
+	d->npg = d->pgcap = 0;
+}
+
+/* the byte at @a as the model knows it: 0..255, or -1 when unknown */
+static inline int mpg_byte(struct mdriver *d, unsigned long a)
+{
+	struct mpage *p = mpg_find(d, a & PAGE_MASK);
+	if (!p)
+		return d->baseline_unknown ? -1 : 0;
+	return p->unknown ? -1 : p->data[a & ~PAGE_MASK];
+}
+
+/* how many bytes from @a an access may touch: mapped pages with @need */
+static inline unsigned long mpg_allowed(struct mdriver *d, unsigned long a, unsigned long len, int kind)
+{
+	unsigned long at = a;
+	while (at < a + len) {
+		const struct mrange *r = model_find(&d->m, at);
+		bool ok = false;
+		if (r) {
+			switch (kind) {
+			case 0: ok = (r->attr & (MA_R | MA_W | MA_X)) != 0; break; /* user read (x86) */
+			case 1: ok = (r->attr & MA_W) != 0; break;                 /* user write */
+			case 2: ok = true; break;                                  /* forced read */
+			case 3: ok = (r->attr & MA_W) || !(r->attr & MA_SHARED); break; /* forced write: COW */
+			}
+		}
+		if (!ok)
+			break;
+		at = (at & PAGE_MASK) + PAGE_SIZE;
+	}
+	return at > a + len ? len : at - a;
+}
 
 #ifndef MODEL_FAIL
 #define MODEL_FAIL(...) do { fprintf(stderr, __VA_ARGS__); fputc('\n', stderr); abort(); } while (0)
@@ -329,6 +463,7 @@ static inline long mdrv_mmap(struct mdriver *d, unsigned long addr, unsigned lon
 		unsigned attr = prot_to_attr(prot) | (type != MAP_PRIVATE ? MA_SHARED : 0) |
 				((mm->def_flags & VM_LOCKED) ? MA_LOCKED : 0);
 		model_map(&d->m, a, a + alen, attr);
+		mpg_drop(d, a, a + alen);
 	}
 	d->ops++;
 	mdrv_check(d, NULL);
@@ -353,6 +488,7 @@ static inline long mdrv_munmap(struct mdriver *d, unsigned long addr, unsigned l
 		d->failed_ok++;
 	} else {
 		model_unmap(&d->m, addr, addr + alen);
+		mpg_drop(d, addr, addr + alen);
 	}
 	d->ops++;
 	mdrv_check(d, NULL);
@@ -485,7 +621,7 @@ static inline long mdrv_madvise(struct mdriver *d, unsigned long start, unsigned
 		 * stops the walk; a hole gives -ENOMEM at the end */
 		long want = 0;
 		bool hole = model_mapped_prefix(&d->m, start, end) < end;
-		struct model out = { 0 };
+		struct model out = { 0 }, zap = { 0 };
 		model_copy(&out, &d->m);
 		for (int i = 0; i < d->m.n && !want; i++) {
 			const struct mrange *p = &d->m.r[i];
@@ -505,6 +641,8 @@ static inline long mdrv_madvise(struct mdriver *d, unsigned long start, unsigned
 			case MADV_DONTNEED:
 				if (p->attr & MA_LOCKED)
 					want = -EINVAL;
+				else if (!(p->attr & MA_SHARED))
+					model_push(&zap, a, b, 0); /* private anon: zero-fill again */
 				break;
 			}
 		}
@@ -513,10 +651,14 @@ static inline long mdrv_madvise(struct mdriver *d, unsigned long start, unsigned
 		MDRV_EXPECT(r == want || (r == -ENOMEM && want == 0), "%s = %ld, the model says %ld", d->last, r, want);
 		if (r == want) {
 			model_copy(&d->m, &out);
+			for (int i = 0; i < zap.n; i++)
+				mpg_drop(d, zap.r[i].start, zap.r[i].end);
 		} else {
 			d->failed_ok++; /* a split failed: keep the model, accept the partial state below */
+			mpg_forget_all(d);
 		}
 		model_free(&out);
+		model_free(&zap);
 		if (want)
 			d->must_fail_checked++;
 	} else if (known) {
@@ -594,13 +736,16 @@ static inline long mdrv_mremap(struct mdriver *d, unsigned long addr, unsigned l
 		/* duplicating a shared mapping (and MREMAP_FIXED unmapping its
 		 * target before it looks): allowed either way, not modelled */
 		model_from_mm(&d->m, mm);
+		mpg_forget_all(d);
 	} else if (!to && olen >= nlen) {
 		/* always allowed: the tail is unmapped, holes or not */
 		MDRV_EXPECT(r == (long)addr || r == -ENOMEM, "%s = %ld: a shrink, the model says %#lx", d->last, r, addr);
-		if (r == (long)addr)
+		if (r == (long)addr) {
 			model_unmap(&d->m, addr + nlen, addr + olen);
-		else
+			mpg_drop(d, addr + nlen, addr + olen);
+		} else {
 			d->failed_ok++;
+		}
 	} else if ((flags & MREMAP_FIXED) && olen == nlen) {
 		/* Linux 6.17 remap_move: every VMA in [addr, addr+len) moves,
 		 * the holes between them kept; holes in the target keep what
@@ -611,6 +756,7 @@ static inline long mdrv_mremap(struct mdriver *d, unsigned long addr, unsigned l
 				    "%s: unexpected errno", d->last);
 			d->failed_ok++;
 			model_from_mm(&d->m, mm);
+			mpg_forget_all(d);
 		} else {
 			MDRV_EXPECT((unsigned long)r == new_addr, "%s: MREMAP_FIXED must move to new_addr", d->last);
 			struct model src = { 0 };
@@ -619,6 +765,14 @@ static inline long mdrv_mremap(struct mdriver *d, unsigned long addr, unsigned l
 				if (p->end > addr && p->start < addr + olen)
 					model_push(&src, p->start > addr ? p->start : addr,
 						   p->end < addr + olen ? p->end : addr + olen, p->attr);
+			}
+			for (int i = 0; i < src.n; i++) {
+				unsigned long ns = src.r[i].start - addr + new_addr, ne = src.r[i].end - addr + new_addr;
+				mpg_move(d, src.r[i].start, src.r[i].end, ns);
+				if ((src.r[i].attr & MA_SHARED) && (flags & MREMAP_DONTUNMAP)) {
+					mpg_mark_unknown(d, src.r[i].start, src.r[i].end);
+					mpg_mark_unknown(d, ns, ne);
+				}
 			}
 			for (int i = 0; i < src.n; i++) {
 				if (flags & MREMAP_DONTUNMAP)
@@ -652,6 +806,7 @@ static inline long mdrv_mremap(struct mdriver *d, unsigned long addr, unsigned l
 			if (olen > nlen)
 				model_unmap(&alt, addr + nlen, addr + olen);
 			use_alt = true;
+			mpg_forget_all(d);
 		}
 	} else if (r < 0 && r > -4096) {
 		MDRV_EXPECT(r == -ENOMEM || r == -EFAULT || r == -EINVAL || r == -EAGAIN,
@@ -663,6 +818,7 @@ static inline long mdrv_mremap(struct mdriver *d, unsigned long addr, unsigned l
 			if (olen > nlen)
 				model_unmap(&alt, addr + nlen, addr + olen);
 			use_alt = true;
+			mpg_forget_all(d);
 		}
 	} else {
 		unsigned long a = (unsigned long)r;
@@ -675,7 +831,19 @@ static inline long mdrv_mremap(struct mdriver *d, unsigned long addr, unsigned l
 			MDRV_EXPECT(!model_any_mapped(&d->m, addr + olen, addr + nlen),
 				    "%s: grown in place over an existing mapping", d->last);
 			model_map(&d->m, addr + olen, addr + nlen, attr);
+			mpg_drop(d, addr + olen, addr + nlen);
+			if (attr & MA_SHARED) /* the shmem object may hold old pages there */
+				mpg_mark_unknown(d, addr + olen, addr + nlen);
 		} else {
+			unsigned long moved = olen < nlen ? olen : nlen;
+			mpg_drop(d, a, a + nlen);
+			mpg_move(d, addr, addr + moved, a);
+			mpg_drop(d, addr, addr + olen);
+			if (attr & MA_SHARED) {
+				mpg_mark_unknown(d, a + moved, a + nlen);
+				if (flags & MREMAP_DONTUNMAP)
+					mpg_mark_unknown(d, a, a + nlen);
+			}
 			MDRV_EXPECT((flags & MREMAP_MAYMOVE), "%s = %#lx: moved without MREMAP_MAYMOVE", d->last, a);
 			MDRV_EXPECT(a != addr, "%s = %#lx: MREMAP_DONTUNMAP did not move", d->last, a);
 			if (!(flags & MREMAP_FIXED))
@@ -688,6 +856,8 @@ static inline long mdrv_mremap(struct mdriver *d, unsigned long addr, unsigned l
 			model_map(&d->m, a, a + nlen, attr);
 			if (flags & MREMAP_DONTUNMAP)
 				mdrv_dontunmap_unlock(d, a, a + nlen);
+			if ((attr & MA_SHARED) && (flags & MREMAP_DONTUNMAP))
+				mpg_mark_unknown(d, addr, addr + olen);
 		}
 	}
 	d->ops++;
@@ -711,8 +881,10 @@ static inline unsigned long mdrv_brk(struct mdriver *d, unsigned long brk)
 		if (nb > ob) {
 			MDRV_EXPECT(!model_any_mapped(&d->m, ob, nb), "%s: heap grown over a mapping", d->last);
 			model_map(&d->m, ob, nb, MA_R | MA_W | ((mm->def_flags & VM_LOCKED) ? MA_LOCKED : 0));
+			mpg_drop(d, ob, nb);
 		} else if (nb < ob) {
 			model_unmap(&d->m, nb, ob);
+			mpg_drop(d, nb, ob);
 		}
 	} else if (r != brk) {
 		MDRV_EXPECT(r == old, "%s = %#lx: neither the new nor the old break", d->last, r);

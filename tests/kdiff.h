@@ -614,6 +614,10 @@ static __attribute__((unused)) void kd_pick(struct kd_rng *r, unsigned long *sta
 		}
 		if (n > 1024)
 			n = 1 + kd_rnd(r, 1024);
+	} else if (kd_pct(r, 6)) {
+		/* wide: across many VMAs of the hot part of the window */
+		s = KD_WIN_BASE + kd_rnd(r, 16) * PAGE_SIZE;
+		n = 64 + kd_rnd(r, 448);
 	} else {
 		unsigned long p = kd_pct(r, 90) ? kd_rnd(r, KD_HOT_PAGES) : kd_rnd(r, KD_WIN_PAGES - 200);
 		s = KD_WIN_BASE + p * PAGE_SIZE;
@@ -655,6 +659,10 @@ static __attribute__((unused)) void kd_gen_mmap(struct kd_rng *r, struct kd_op *
 		s = 0; /* no hint: lands top-down below the libraries */
 	if (k >= 60 && k < 63)
 		s = PAGE_SIZE * (1 + kd_rnd(r, 4)); /* a low hint */
+	else if (k >= 63 && k < 68)
+		s = 0x7ffff8000000UL + kd_rnd(r, 0x7000) * PAGE_SIZE; /* between mmap_base and the stack */
+	if (k >= 60 && k < 80 && kd_pct(r, 5))
+		s += 1 + kd_rnd(r, PAGE_SIZE - 1); /* an unaligned hint is rounded down */
 	if (kd_pct(r, 8)) flags |= MAP_POPULATE;
 	if (kd_pct(r, 4)) flags |= MAP_LOCKED;
 	if (kd_pct(r, 8)) flags |= MAP_NORESERVE;
@@ -747,7 +755,8 @@ static __attribute__((unused)) void kd_gen(struct kd_rng *r, struct kd_op *op)
 		op->a[1] = n * PAGE_SIZE;
 		op->a[2] = nn * PAGE_SIZE;
 		op->a[3] = flags;
-		if (flags & MREMAP_FIXED) {
+		if ((flags & MREMAP_FIXED) || ((flags & MREMAP_DONTUNMAP) && kd_pct(r, 50))) {
+			/* a target; with DONTUNMAP alone it is a hint */
 			unsigned long p = kd_pct(r, 80) ? kd_rnd(r, KD_HOT_PAGES) : kd_rnd(r, KD_WIN_PAGES - 200);
 			op->a[4] = KD_WIN_BASE + p * PAGE_SIZE;
 			if (kd_pct(r, 2)) op->a[4] += 1 + kd_rnd(r, PAGE_SIZE - 1);

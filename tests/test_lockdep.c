@@ -11,6 +11,12 @@
 #include <mmkit/mmkit.h>
 #include <mmkit/lockdep.h>
 #include <pthread.h>
+#if defined(__has_include)
+#if __has_include(<mmkit/page.h>)
+#include <mmkit/page.h>
+#define LOCKDEP_PAGES 1
+#endif
+#endif
 #include "harness.h"
 
 /* the deliberate inversions below are real lock-order inversions: under
@@ -333,11 +339,21 @@ static void *workload(void *arg)
 			unuse_walk_end(&w);
 			break;
 		}
-		case 13:
-			/* mmk_check_all is not safe against concurrent VMA changes,
-			 * but its locks are what matters here: count only */
+		case 13: {
+#ifdef LOCKDEP_PAGES
+			/* the page layer: faults, user copies, page tables */
+			unsigned long at = mm->mmap ? mm->mmap->vm_start : 0;
+			char buf[32] = "lockdep";
+			if (at) {
+				(void)mmk_copy_to_user(mm, at, buf, sizeof(buf));
+				(void)mmk_copy_from_user(mm, buf, at, sizeof(buf));
+				(void)mmk_fault(mm, at + PAGE_SIZE, true);
+				(void)mmk_access_vm(mm, at, buf, 8, false);
+			}
+#endif
 			(void)mm_users(mm);
 			break;
+		}
 		}
 		CHECK_EQ(lockdep_depth(), 0);
 	}

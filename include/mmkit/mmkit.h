@@ -19,6 +19,8 @@
 #include <mmkit/debug.h>
 #include <mmkit/seq_file.h>
 #include <mmkit/proc.h>
+#include <mmkit/page.h>
 #include <mmkit/binfmt.h>
+#include <mmkit/replay.h>
 
 #endif
