@@ -239,6 +239,10 @@ struct rp {
 	/* progress */
 	struct timespec t0, tlast;
 	bool progress_shown;
+	/* the last compared result, for on_step */
+	char last_model[64], last_trace[64];
+	int last_match;
+	bool reported;
 };
 
 static void __attribute__((noreturn, format(printf, 3, 4))) die(struct rp *r, int code, const char *fmt, ...)
@@ -584,6 +588,10 @@ static void report(struct rp *r, const struct rec *rc, int pid, long model)
 	r->nmodelled++;
 	fmt_model(m, sizeof(m), model, rc->k);
 	fmt_trace(t, sizeof(t), &rc->ev, rc->k);
+	snprintf(r->last_model, sizeof(r->last_model), "%s", m);
+	snprintf(r->last_trace, sizeof(r->last_trace), "%s", t);
+	r->last_match = match;
+	r->reported = true;
 	if (r->o->json) {
 		fprintf(r->out, "{\"line\":%d,\"pid\":%d,\"syscall\":", rc->end_line, pid);
 		json_str(r->out, name);
@@ -1948,12 +1956,33 @@ static void play_call(struct rp *r, struct rec *rc)
 	}
 }
 
+/* tell an observer about a call that changed (or could change) an address space */
+static void step_done(struct rp *r, const struct rec *rc, int pid)
+{
+	struct mmk_replay_step st;
+	enum kind k = rc->k;
+
+	if (!r->o->on_step)
+		return;
+	if (!is_mm_kind(k) && !is_clone_kind(k) && k != K_EXECVE && k != K_EXECVEAT && k != K_EXIT &&
+	    k != K_EXIT_GROUP)
+		return;
+	st.line = rc->end_line;
+	st.pid = pid;
+	st.syscall = rc->ev.name;
+	st.model = r->reported ? r->last_model : "";
+	st.trace = r->reported ? r->last_trace : "";
+	st.match = r->reported ? r->last_match : -1;
+	r->o->on_step(r->o->priv, &st);
+}
+
 static void pass2(struct rp *r)
 {
 	for (int i = 0; i < r->nrecs; i++) {
 		struct rec *rc = &r->recs[i];
 		progress(r, i);
 		r->line = rc->line;
+		r->reported = false;
 		switch (rc->ev.type) {
 		case STRACE_CALL:
 			if (is_clone_kind(rc->k)) {
@@ -1962,18 +1991,22 @@ static void pass2(struct rp *r)
 			} else {
 				play_call(r, rc);
 			}
+			step_done(r, rc, rc->ev.pid);
 			break;
 		case STRACE_UNFINISHED:
 			/* a clone happens where it starts: its child runs before it returns */
 			proc_get(r, rc->ev.pid);
-			if (is_clone_kind(rc->k) && rc->join >= 0)
+			if (is_clone_kind(rc->k) && rc->join >= 0) {
 				do_clone(r, rc);
+				step_done(r, rc, rc->ev.pid);
+			}
 			break;
 		case STRACE_RESUMED: {
 			struct rec *u = &r->recs[rc->join];
 			if (!is_clone_kind(u->k)) {
 				r->line = u->end_line;
 				play_call(r, u);
+				step_done(r, u, rc->ev.pid);
 			}
 			break;
 		}

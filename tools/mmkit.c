@@ -16,6 +16,7 @@
 #include <mmkit/replay.h>
 #include <unistd.h>
 #include "scenario.h"
+#include "replay_html.h"
 
 extern const char mmk_demo_scenario[];
 
@@ -87,6 +88,7 @@ static int cmd_run(int argc, char **argv)
 		usage_run(stderr);
 		return 2;
 	}
+	o.color = isatty(1) && !getenv("NO_COLOR");
 	char *text = scn_read_file(file);
 	if (!text)
 		return 2;
@@ -99,7 +101,7 @@ static int cmd_run(int argc, char **argv)
 static void usage_replay(FILE *f)
 {
 	fprintf(f,
-		"usage: mmkit replay [--check] [--keep-going] [--json] [--aslr=auto|on|off] FILE\n"
+		"usage: mmkit replay [--check] [--keep-going] [--json] [--html OUT.html] [--aslr=auto|on|off] FILE\n"
 		"  Replays the output of `strace -f -o FILE CMD` (with or without -y, -t/-tt/-ttt,\n"
 		"  -T), recorded under `setarch -R`, through mmkit. Each time a traced process\n"
 		"  reads its own /proc/.../maps, prints what the model shows at that moment.\n"
@@ -107,6 +109,7 @@ static void usage_replay(FILE *f)
 		"                FILE:LINE: mmap returned MODEL, trace says TRACE; exit 1 at the first\n"
 		"  --keep-going  with --check: report every difference, then a summary\n"
 		"  --json        one JSON object per modelled syscall (and per maps read)\n"
+		"  --html F      write a self-contained HTML report (counters, address spaces) to F\n"
 		"  --aslr=...    the first process's ASLR at its execve (auto: from the trace)\n"
 		"FILE '-' reads standard input. Exit: 0 ok; 1 a result differed; 2 bad trace.\n");
 }
@@ -114,7 +117,7 @@ static void usage_replay(FILE *f)
 static int cmd_replay(int argc, char **argv)
 {
 	struct mmk_replay_opts o = { .initial_aslr = -1 };
-	const char *file = NULL;
+	const char *file = NULL, *html = NULL;
 	for (int i = 1; i < argc; i++) {
 		if (!strcmp(argv[i], "--check"))
 			o.check = true;
@@ -122,7 +125,13 @@ static int cmd_replay(int argc, char **argv)
 			o.keep_going = true;
 		else if (!strcmp(argv[i], "--json"))
 			o.json = true;
-		else if (!strcmp(argv[i], "--aslr=auto"))
+		else if (!strcmp(argv[i], "--html")) {
+			if (i + 1 >= argc) {
+				fprintf(stderr, "mmkit replay: --html needs a file name\n");
+				return 2;
+			}
+			html = argv[++i];
+		} else if (!strcmp(argv[i], "--aslr=auto"))
 			o.initial_aslr = -1;
 		else if (!strcmp(argv[i], "--aslr=on"))
 			o.initial_aslr = 1;
@@ -146,14 +155,14 @@ static int cmd_replay(int argc, char **argv)
 		return 2;
 	}
 	o.progress = isatty(2);
-	int rc = mmk_replay_file(file, &o);
+	int rc = html ? replay_with_html(file, &o, html) : mmk_replay_file(file, &o);
 	fflush(stdout);
 	return rc;
 }
 
 static int cmd_demo(int argc, char **argv)
 {
-	struct scn_opts o = { .narrate = true, .check = true };
+	struct scn_opts o = { .narrate = true, .check = true, .color = isatty(1) && !getenv("NO_COLOR") };
 	for (int i = 1; i < argc; i++) {
 		if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
 			printf("usage: mmkit demo [--trace]\n"

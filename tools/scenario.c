@@ -1300,8 +1300,12 @@ int scn_run(const char *name, const char *text, const struct scn_opts *opts, FIL
 			const char *p = line;
 			while (*p == ' ' || *p == '\t')
 				p++;
-			if (!strncmp(p, "#:", 2))
-				fprintf(out, "%s\n", p[2] == ' ' ? p + 3 : p + 2);
+			if (!strncmp(p, "#:", 2)) {
+				const char *txt = p[2] == ' ' ? p + 3 : p + 2;
+				bool head = !strncmp(txt, "==", 2);
+				fprintf(out, "%s%s%s\n", opts->color && head ? "\033[1m" : "", txt,
+					opts->color && head ? "\033[0m" : "");
+			}
 		}
 		if (strlen(line) > 1000)
 			die(&s, 2, "line too long");
@@ -1337,10 +1341,11 @@ int scn_run(const char *name, const char *text, const struct scn_opts *opts, FIL
 
 		bool is_expect = !strcmp(tok[0], "expect");
 		if (!opts->json && !opts->quiet && !is_expect) {
+			const char *on = opts->color ? "\033[1;36m" : "", *off = opts->color ? "\033[0m" : "";
 			if (opts->narrate)
-				fprintf(out, "\n$ %s\n", cmdtext);
+				fprintf(out, "\n%s$ %s%s\n", on, cmdtext, off);
 			else
-				fprintf(out, "%4d  %s\n", s.line, cmdtext);
+				fprintf(out, "%4d  %s%s%s\n", s.line, on, cmdtext, off);
 		}
 		run_command(&s, tok, n, cmdtext);
 		sync_mms(&s);
@@ -1354,10 +1359,12 @@ int scn_run(const char *name, const char *text, const struct scn_opts *opts, FIL
 			char res[128];
 			if (s.rk != RES_NONE) {
 				format_result(&s, res, sizeof(res));
-				fprintf(out, "      => %s\n", res);
+				fprintf(out, "      => %s%s%s\n", opts->color ? (s.rk == RES_ERRNO ? "\033[31m" : "\033[32m") : "",
+					res, opts->color ? "\033[0m" : "");
 			}
 			if ((opts->trace || opts->narrate) && s.tracelen)
-				fprintf(out, "      calls: %s\n", s.tracebuf);
+				fprintf(out, "      %scalls: %s%s\n", opts->color ? "\033[2m" : "", s.tracebuf,
+					opts->color ? "\033[0m" : "");
 			if (opts->narrate && strcmp(tok[0], "show") && strcmp(tok[0], "mmlist") && strcmp(tok[0], "slabinfo"))
 				show_state(&s);
 			else if (!opts->narrate && strcmp(tok[0], "show") && strcmp(tok[0], "maps") &&

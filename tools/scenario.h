@@ -13,6 +13,7 @@ struct scn_opts {
 	bool narrate;  /* demo mode: comments starting with "#:" are printed, table after each step */
 	bool quiet;    /* print only what the scenario asks for (show, maps, ...) */
 	const char *html; /* write an HTML report here */
+	bool color;    /* ANSI colour (a terminal, and NO_COLOR unset) */
 };
 
 /*

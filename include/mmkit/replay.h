@@ -113,6 +113,16 @@ int strace_errno_value(const char *name);
 const char *strace_errno_name(int err);
 
 /* ---- the replay --------------------------------------------------------- */
+/* one played system call, for observers (the HTML report) */
+struct mmk_replay_step {
+	int line;             /* where its result is in the trace */
+	int pid;
+	const char *syscall;  /* "mmap", "clone", "execve", "exit_group", ... */
+	const char *model;    /* the model's result, "" when the call is not compared */
+	const char *trace;    /* the trace's result */
+	int match;            /* 1, 0, or -1 when not compared */
+};
+
 struct mmk_replay_opts {
 	bool check;       /* compare every modelled result with the trace's */
 	bool keep_going;  /* with check: count all differences, do not stop */
@@ -122,6 +132,9 @@ struct mmk_replay_opts {
 			   * -1 find out from the trace (default), 0 ASLR off, 1 on */
 	FILE *out;        /* maps and JSON output (stdout if NULL) */
 	FILE *err;        /* messages (stderr if NULL) */
+	/* called after every address-space, process or exec call is played */
+	void (*on_step)(void *priv, const struct mmk_replay_step *st);
+	void *priv;
 };
 
 /*
