@@ -30,9 +30,10 @@ TOOL_SRC := $(sort $(wildcard tools/*.c))
 TOOL_OBJ := $(patsubst tools/%.c,$(O)/tools/%.o,$(TOOL_SRC)) $(O)/tools/demo_scn.o
 TEST_SRC := $(sort $(wildcard tests/test_*.c))
 TEST_BIN := $(patsubst tests/%.c,$(O)/tests/%,$(TEST_SRC))
-HDRS := $(wildcard include/mmkit/*.h src/*.h tools/*.h tests/*.h)
+LIB_HDRS := $(wildcard include/mmkit/*.h src/*.h)
+HDRS := $(LIB_HDRS) $(wildcard tools/*.h tests/*.h)
 
-.PHONY: all lib tool tests test test-plain test-asan tsan demo clean bench install uninstall
+.PHONY: all lib tool tests test test-plain test-asan tsan demo clean bench install uninstall soak
 VERSION := 0.1.0
 PREFIX ?= /usr/local
 DESTDIR ?=
@@ -42,7 +43,7 @@ lib: $(O)/libmmkit.a $(O)/libmmkit.so
 tool: $(O)/mmkit
 tests: $(TEST_BIN) $(O)/mmkit
 
-$(O)/obj/%.o: src/%.c $(HDRS)
+$(O)/obj/%.o: src/%.c $(LIB_HDRS)
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS_ALL) -c -o $@ $<
 $(O)/tools/%.o: tools/%.c $(HDRS)
@@ -60,8 +61,6 @@ $(O)/libmmkit.a: $(LIB_OBJ)
 	ar rcs $@ $^
 $(O)/libmmkit.so: $(LIB_OBJ)
 	$(CC) -shared -Wl,-soname,libmmkit.so.0 $(LDFLAGS_SAN) -o $@ $^ $(LDLIBS)
-$(O)/mmkit.pc: mmkit.pc.in
-	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@VERSION@|$(VERSION)|' $< > $@
 $(O)/mmkit: $(TOOL_OBJ) $(O)/libmmkit.a
 	$(CC) $(LDFLAGS_SAN) -o $@ $(TOOL_OBJ) $(O)/libmmkit.a $(LDLIBS)
 $(O)/tests/%: tests/%.c $(O)/libmmkit.a $(HDRS)
@@ -97,7 +96,14 @@ bench:
 	@mkdir -p build
 	build/bench/bench -o build/bench.json
 
-install: lib tool $(O)/mmkit.pc
+# make soak SEEDS=N: the differential test against the running kernel, seeds 1..N
+soak: $(O)/kdiff_soak
+	$(O)/kdiff_soak $(or $(SEEDS),200)
+$(O)/kdiff_soak: tests/kdiff_soak.c $(O)/libmmkit.a $(HDRS)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS_ALL) $(LDFLAGS_SAN) -o $@ $< $(O)/libmmkit.a $(LDLIBS)
+
+install: lib tool
 	install -d $(DESTDIR)$(PREFIX)/lib/pkgconfig $(DESTDIR)$(PREFIX)/include/mmkit \
 		$(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1 $(DESTDIR)$(PREFIX)/share/man/man5
 	install -m 644 $(O)/libmmkit.a $(DESTDIR)$(PREFIX)/lib/libmmkit.a
@@ -106,7 +112,7 @@ install: lib tool $(O)/mmkit.pc
 	ln -sf libmmkit.so.0 $(DESTDIR)$(PREFIX)/lib/libmmkit.so
 	install -m 644 include/mmkit/*.h $(DESTDIR)$(PREFIX)/include/mmkit/
 	install -m 755 $(O)/mmkit $(DESTDIR)$(PREFIX)/bin/mmkit
-	install -m 644 $(O)/mmkit.pc $(DESTDIR)$(PREFIX)/lib/pkgconfig/mmkit.pc
+	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@VERSION@|$(VERSION)|' mmkit.pc.in > $(DESTDIR)$(PREFIX)/lib/pkgconfig/mmkit.pc
 	install -m 644 docs/man/mmkit.1 $(DESTDIR)$(PREFIX)/share/man/man1/mmkit.1
 	install -m 644 docs/man/mmkit-scenario.5 $(DESTDIR)$(PREFIX)/share/man/man5/mmkit-scenario.5
 

@@ -5,31 +5,52 @@
  * the same operation on this kernel, or the simplest structure that does
  * the job (a sorted array, raw atomics, glibc malloc).
  *
- * Each benchmark runs a warm-up, then REPS repetitions; the median is kept.
- * Output: a table on stdout and build/bench.json (an array of objects
- * {"name", "unit", "mmkit", "anchor", "anchor_name"}).
+ * Each benchmark runs a warm-up, then several repetitions; the median is
+ * kept. Single-threaded figures are CPU time of the measuring thread
+ * (CLOCK_THREAD_CPUTIME_ID: user + system, so a system call or a page fault
+ * of this kernel is counted in full, and time lost to other processes on a
+ * busy machine is not); fork_exit adds the CPU time of the reaped child;
+ * the multi-threaded figure is wall time. docs/performance.md has the
+ * method and the figures.
  *
- *   build/bench/bench [-o FILE] [-q] [NAME...]
+ * Output: a table on stdout, build/bench.json (an array of objects
+ * {"name", "unit", "mmkit", "anchor", "anchor_name"}), the memory figures
+ * in build/bench-memory.json and three plots, build/bench-*.svg.
+ *
+ *   build/bench/bench [-o FILE] [-q] [--no-plots] [NAME...]
  */
 #include <mmkit/mmkit.h>
+#include <mmkit/page.h>
+#include "vma.h"
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
-extern struct kmem_cache *vm_area_cachep;
-
 #define REPS 7
 
-static double now_ns(void)
+static double clock_ns(clockid_t id)
 {
 	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
+	clock_gettime(id, &ts);
 	return (double)ts.tv_sec * 1e9 + (double)ts.tv_nsec;
+}
+static double now_ns(void) { return clock_ns(CLOCK_MONOTONIC); }
+static double cpu_ns(void) { return clock_ns(CLOCK_THREAD_CPUTIME_ID); }
+
+static double children_cpu_ns(void)
+{
+	struct rusage ru;
+	getrusage(RUSAGE_CHILDREN, &ru);
+	return (ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) * 1e9 +
+	       (ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) * 1e3;
 }
 
 static int cmp_double(const void *a, const void *b)
@@ -38,52 +59,69 @@ static int cmp_double(const void *a, const void *b)
 	return (x > y) - (x < y);
 }
 
-/* median of REPS runs of fn (which returns its own per-op cost) after a warm-up */
-static double median(double (*fn)(long), long n)
+static double median_of(double *v, int n)
+{
+	qsort(v, (size_t)n, sizeof(v[0]), cmp_double);
+	return v[n / 2];
+}
+
+/* median of @reps runs of fn (which returns its own per-op cost) after a warm-up */
+static double median_n(double (*fn)(long), long n, int reps)
 {
 	double v[REPS];
+	if (reps > REPS)
+		reps = REPS;
 	fn(n / 10 + 1);
-	for (int i = 0; i < REPS; i++)
+	for (int i = 0; i < reps; i++)
 		v[i] = fn(n);
-	qsort(v, REPS, sizeof(v[0]), cmp_double);
-	return v[REPS / 2];
+	return median_of(v, reps);
 }
 
 static volatile unsigned long sink;
 
-/* ---- mmap_munmap_4k ---------------------------------------------------- */
+static void die(const char *what, long err)
+{
+	fprintf(stderr, "bench: %s failed (%ld)\n", what, err);
+	exit(1);
+}
+
 static struct mm_struct *bench_mm(void)
 {
 	struct mm_struct *mm = mm_alloc();
-	if (!mm) {
-		fprintf(stderr, "bench: mm_alloc failed\n");
-		exit(1);
-	}
+	if (!mm)
+		die("mm_alloc", -ENOMEM);
 	arch_pick_mmap_layout(mm);
 	return mm;
+}
+
+/* ---- mmap_munmap_4k ---------------------------------------------------- */
+
+static double mmk_mmap_munmap_in(struct mm_struct *mm, long n)
+{
+	double t0 = cpu_ns();
+	for (long i = 0; i < n; i++) {
+		long a = sys_mmap(mm, 0, 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, NULL, 0);
+		sys_munmap(mm, (unsigned long)a, 4096);
+	}
+	return (cpu_ns() - t0) / (double)n;
 }
 
 static double mmk_mmap_munmap(long n)
 {
 	struct mm_struct *mm = bench_mm();
-	double t0 = now_ns();
-	for (long i = 0; i < n; i++) {
-		long a = sys_mmap(mm, 0, 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, NULL, 0);
-		sys_munmap(mm, (unsigned long)a, 4096);
-	}
-	double t = (now_ns() - t0) / (double)n;
+	double t = mmk_mmap_munmap_in(mm, n);
 	mmput(mm);
 	return t;
 }
 
 static double linux_mmap_munmap(long n)
 {
-	double t0 = now_ns();
+	double t0 = cpu_ns();
 	for (long i = 0; i < n; i++) {
 		void *p = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 		munmap(p, 4096);
 	}
-	return (now_ns() - t0) / (double)n;
+	return (cpu_ns() - t0) / (double)n;
 }
 
 /* ---- mprotect_split_merge ---------------------------------------------- */
@@ -92,12 +130,12 @@ static double mmk_mprotect(long n)
 	struct mm_struct *mm = bench_mm();
 	unsigned long a = (unsigned long)sys_mmap(mm, 0, 64 * 4096, PROT_READ | PROT_WRITE,
 						  MAP_PRIVATE | MAP_ANONYMOUS, NULL, 0);
-	double t0 = now_ns();
+	double t0 = cpu_ns();
 	for (long i = 0; i < n; i++) {
 		sys_mprotect(mm, a + 32 * 4096, 4096, PROT_READ);
 		sys_mprotect(mm, a + 32 * 4096, 4096, PROT_READ | PROT_WRITE);
 	}
-	double t = (now_ns() - t0) / (double)n;
+	double t = (cpu_ns() - t0) / (double)n;
 	mmput(mm);
 	return t;
 }
@@ -105,71 +143,265 @@ static double mmk_mprotect(long n)
 static double linux_mprotect(long n)
 {
 	char *p = mmap(NULL, 64 * 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	double t0 = now_ns();
+	double t0 = cpu_ns();
 	for (long i = 0; i < n; i++) {
 		mprotect(p + 32 * 4096, 4096, PROT_READ);
 		mprotect(p + 32 * 4096, 4096, PROT_READ | PROT_WRITE);
 	}
-	double t = (now_ns() - t0) / (double)n;
+	double t = (cpu_ns() - t0) / (double)n;
 	munmap(p, 64 * 4096);
 	return t;
 }
 
-/* ---- find_vma_1m --------------------------------------------------------- */
-#define NVMAS 1000000L
-static struct mm_struct *big_mm;
-static unsigned long *starts;
-static unsigned long *lookups;
-#define NLOOKUPS 4096
+/* ---- anon_write_fault / cow_write_fault --------------------------------- */
+#define FAULT_BYTES (256UL << 20)
+#define FAULT_PAGES (FAULT_BYTES >> PAGE_SHIFT)
 
-static void build_big(void)
+/* the user writes one byte to each page: fault + store, as the CPU does */
+static double mmk_touch_all(struct mm_struct *mm, unsigned long a, unsigned long pages)
 {
-	if (big_mm)
-		return;
-	sysctl_max_map_count = 2 * NVMAS;
-	big_mm = bench_mm();
-	starts = malloc(NVMAS * sizeof(*starts));
-	lookups = malloc(NLOOKUPS * sizeof(*lookups));
-	unsigned long base = 0x100000000UL;
-	for (long i = 0; i < NVMAS; i++) {
-		/* one page mapped, one page hole: nothing merges */
-		unsigned long a = base + (unsigned long)i * 2 * 4096;
-		long r = sys_mmap(big_mm, a, 4096, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, NULL, 0);
-		if (r != (long)a) {
-			fprintf(stderr, "bench: building 1M VMAs failed at %ld (%ld)\n", i, r);
-			exit(1);
+	char b = 1;
+	double t0 = cpu_ns();
+	for (unsigned long i = 0; i < pages; i++)
+		if (mmk_copy_to_user(mm, a + (i << PAGE_SHIFT), &b, 1))
+			die("mmk_copy_to_user", (long)i);
+	return (cpu_ns() - t0) / (double)pages;
+}
+
+static double mmk_anon_fault(long n)
+{
+	unsigned long pages = (unsigned long)n;
+	struct mm_struct *mm = bench_mm();
+	long a = sys_mmap(mm, 0, pages << PAGE_SHIFT, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, NULL, 0);
+	if (a < 0)
+		die("sys_mmap", a);
+	double t = mmk_touch_all(mm, (unsigned long)a, pages);
+	mmput(mm);
+	return t;
+}
+
+static double linux_anon_fault(long n)
+{
+	unsigned long pages = (unsigned long)n;
+	char *p = mmap(NULL, pages << PAGE_SHIFT, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (p == MAP_FAILED)
+		die("mmap", -errno);
+	madvise(p, pages << PAGE_SHIFT, MADV_NOHUGEPAGE);
+	double t0 = cpu_ns();
+	for (unsigned long i = 0; i < pages; i++)
+		((volatile char *)p)[i << PAGE_SHIFT] = 1;
+	double t = (cpu_ns() - t0) / (double)pages;
+	munmap(p, pages << PAGE_SHIFT);
+	return t;
+}
+
+static struct task_struct *cow_parent;
+static unsigned long cow_addr;
+
+static double mmk_cow_fault(long n)
+{
+	unsigned long pages = (unsigned long)n;
+	if (!cow_parent) {
+		cow_parent = mmk_spawn("cow");
+		long a = sys_mmap(cow_parent->mm, 0, FAULT_BYTES, PROT_READ | PROT_WRITE,
+				  MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, NULL, 0);
+		if (a < 0)
+			die("sys_mmap populate", a);
+		cow_addr = (unsigned long)a;
+	}
+	struct task_struct *child = kernel_clone(cow_parent, 0, "cow-child");
+	if (IS_ERR(child))
+		die("kernel_clone", PTR_ERR(child));
+	double t = mmk_touch_all(cow_parent->mm, cow_addr, pages);
+	do_exit(child);
+	return t;
+}
+
+static char *lcow;
+static double linux_cow_fault(long n)
+{
+	unsigned long pages = (unsigned long)n;
+	int fds[2];
+	if (!lcow) {
+		lcow = mmap(NULL, FAULT_BYTES, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+		madvise(lcow, FAULT_BYTES, MADV_NOHUGEPAGE);
+		for (unsigned long i = 0; i < FAULT_PAGES; i++)
+			lcow[i << PAGE_SHIFT] = 1;
+	}
+	if (pipe(fds))
+		die("pipe", -errno);
+	pid_t pid = fork();
+	if (pid == 0) {
+		char c;
+		close(fds[1]);
+		while (read(fds[0], &c, 1) < 0)
+			;
+		_exit(0);
+	}
+	close(fds[0]);
+	double t0 = cpu_ns();
+	for (unsigned long i = 0; i < pages; i++)
+		((volatile char *)lcow)[i << PAGE_SHIFT] = 2;
+	double t = (cpu_ns() - t0) / (double)pages;
+	close(fds[1]);
+	waitpid(pid, NULL, 0);
+	return t;
+}
+
+/* ---- fork_exit ------------------------------------------------------------ */
+/* 10,000 VMAs and 256 MiB resident: 5,536 VMAs of 7 pages and 4,464 of 6,
+ * alternately read-write and read-write-exec so that no two merge */
+#define FORK_VMAS 10000
+static unsigned long fork_vma_pages(int i) { return i < 5536 ? 7 : 6; }
+
+static struct task_struct *fork_parent;
+static double mmk_fork_exit(long n)
+{
+	if (!fork_parent) {
+		fork_parent = mmk_spawn("forker");
+		unsigned long a = 0x100000000UL;
+		for (int i = 0; i < FORK_VMAS; i++) {
+			unsigned long len = fork_vma_pages(i) << PAGE_SHIFT;
+			long r = sys_mmap(fork_parent->mm, a, len,
+					  PROT_READ | PROT_WRITE | (i & 1 ? PROT_EXEC : 0),
+					  MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED | MAP_POPULATE, NULL, 0);
+			if (r != (long)a)
+				die("sys_mmap fork set-up", r);
+			a += len;
 		}
+	}
+	double t0 = cpu_ns();
+	for (long i = 0; i < n; i++) {
+		struct task_struct *c = kernel_clone(fork_parent, 0, "child");
+		if (IS_ERR(c))
+			die("kernel_clone", PTR_ERR(c));
+		do_exit(c);
+	}
+	return (cpu_ns() - t0) / (double)n / 1000.0;
+}
+
+/* the kernel's: measured in a small helper process, so that this process's
+ * own mappings (simulated RAM, slabs) are not part of what fork copies */
+static double linux_fork_exit_helper(long n, int reps)
+{
+	int fds[2];
+	double res = -1;
+	if (pipe(fds))
+		return -1;
+	pid_t helper = fork();
+	if (helper == 0) {
+		char *base = (char *)0x100000000UL;
+		char *a = base;
+		close(fds[0]);
+		for (int i = 0; i < FORK_VMAS; i++) {
+			size_t len = fork_vma_pages(i) << PAGE_SHIFT;
+			if (mmap(a, len, PROT_READ | PROT_WRITE | (i & 1 ? PROT_EXEC : 0),
+				 MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE | MAP_POPULATE, -1, 0) != a)
+				_exit(1);
+			madvise(a, len, MADV_NOHUGEPAGE);
+			a += len;
+		}
+		double v[REPS];
+		for (int r = -1; r < reps; r++) {
+			double c0 = children_cpu_ns(), t0 = cpu_ns();
+			for (long i = 0; i < n; i++) {
+				pid_t p = fork();
+				if (p == 0)
+					_exit(0);
+				waitpid(p, NULL, 0);
+			}
+			double t = (cpu_ns() - t0 + children_cpu_ns() - c0) / (double)n / 1000.0;
+			if (r >= 0)
+				v[r] = t;
+		}
+		double m = median_of(v, reps);
+		if (write(fds[1], &m, sizeof(m)) != sizeof(m))
+			_exit(1);
+		_exit(0);
+	}
+	close(fds[1]);
+	if (read(fds[0], &res, sizeof(res)) != sizeof(res))
+		res = -1;
+	close(fds[0]);
+	waitpid(helper, NULL, 0);
+	return res;
+}
+
+/* ---- find_vma_1m ---------------------------------------------------------- */
+#define NVMAS 1000000L
+#define NLOOKUPS 4096
+#define VBASE 0x100000000UL
+static struct mm_struct *big_mm;
+static long big_n;
+static unsigned long *starts;
+static unsigned long lookups[NLOOKUPS];
+
+/* big_mm with @n VMAs (grown, never shrunk: the sizes are asked in order) */
+static void build_big(long n)
+{
+	if (!big_mm) {
+		big_mm = bench_mm();
+		starts = malloc(NVMAS * sizeof(*starts));
+		if (!starts)
+			die("malloc", -ENOMEM);
+	}
+	if (n > sysctl_max_map_count)
+		sysctl_max_map_count = (int)(2 * n);
+	for (long i = big_n; i < n; i++) {
+		unsigned long a = VBASE + (unsigned long)i * 2 * 4096;
+		long r = sys_mmap(big_mm, a, 4096, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, NULL, 0);
+		if (r != (long)a)
+			die("building the VMAs", r);
 		starts[i] = a;
 	}
+	if (n > big_n)
+		big_n = n;
 	unsigned s = 12345;
 	for (int i = 0; i < NLOOKUPS; i++) {
 		s = s * 1103515245 + 12345;
-		lookups[i] = base + ((unsigned long)s % (NVMAS * 2)) * 4096 + 100;
+		lookups[i] = VBASE + ((unsigned long)s % (unsigned long)(big_n * 2)) * 4096 + 100;
 	}
+}
+
+static inline unsigned long lookup_addr(long i)
+{
+	return lookups[i & (NLOOKUPS - 1)] + (unsigned long)i * 7919 % 4096;
 }
 
 static double mmk_find_vma(long n)
 {
-	build_big();
-	double t0 = now_ns();
+	double t0 = cpu_ns();
 	unsigned long acc = 0;
 	for (long i = 0; i < n; i++) {
-		struct vm_area_struct *v = find_vma(big_mm, lookups[i & (NLOOKUPS - 1)] + (unsigned long)i * 7919 % 4096);
+		struct vm_area_struct *v = find_vma(big_mm, lookup_addr(i));
 		acc += v ? v->vm_start : 0;
 	}
 	sink = acc;
-	return (now_ns() - t0) / (double)n;
+	return (cpu_ns() - t0) / (double)n;
+}
+
+/* the red-black tree descent alone (no lookup cache, no index) */
+static double mmk_rb_descent(long n)
+{
+	double t0 = cpu_ns();
+	unsigned long acc = 0;
+	for (long i = 0; i < n; i++) {
+		struct vm_area_struct *prev;
+		struct vm_area_struct *v = find_vma_links(big_mm, lookup_addr(i), &prev);
+		acc += v ? v->vm_start : 0;
+	}
+	sink = acc;
+	return (cpu_ns() - t0) / (double)n;
 }
 
 static double array_find(long n)
 {
-	build_big();
-	double t0 = now_ns();
+	double t0 = cpu_ns();
 	unsigned long acc = 0;
 	for (long i = 0; i < n; i++) {
-		unsigned long addr = lookups[i & (NLOOKUPS - 1)] + (unsigned long)i * 7919 % 4096;
+		unsigned long addr = lookup_addr(i);
 		/* first range with end > addr */
-		long lo = 0, hi = NVMAS;
+		long lo = 0, hi = big_n;
 		while (lo < hi) {
 			long mid = (lo + hi) / 2;
 			if (starts[mid] + 4096 > addr)
@@ -177,10 +409,10 @@ static double array_find(long n)
 			else
 				lo = mid + 1;
 		}
-		acc += lo < NVMAS ? starts[lo] : 0;
+		acc += lo < big_n ? starts[lo] : 0;
 	}
 	sink = acc;
-	return (now_ns() - t0) / (double)n;
+	return (cpu_ns() - t0) / (double)n;
 }
 
 /* ---- mmget_mmput_2threads ------------------------------------------------- */
@@ -208,49 +440,436 @@ static void *raw_thread(void *arg)
 	return NULL;
 }
 
-static double two_threads(void *(*fn)(void *), long n)
+/* wall time per pair and thread, @nthreads threads doing @n pairs each */
+static double n_threads(void *(*fn)(void *), long n, int nthreads)
 {
-	pthread_t a, b;
+	pthread_t t[64];
 	pair_iters = n;
 	double t0 = now_ns();
-	pthread_create(&a, NULL, fn, NULL);
-	pthread_create(&b, NULL, fn, NULL);
-	pthread_join(a, NULL);
-	pthread_join(b, NULL);
+	for (int i = 0; i < nthreads; i++)
+		pthread_create(&t[i], NULL, fn, NULL);
+	for (int i = 0; i < nthreads; i++)
+		pthread_join(t[i], NULL);
 	return (now_ns() - t0) / (double)n;
 }
 
 static double mmk_getput(long n)
 {
 	shared_mm = bench_mm();
-	double t = two_threads(getput_thread, n);
+	double t = n_threads(getput_thread, n, 2);
 	mmput(shared_mm);
 	return t;
 }
 
-static double raw_atomics(long n) { return two_threads(raw_thread, n); }
+static double raw_atomics(long n) { return n_threads(raw_thread, n, 2); }
 
 /* ---- slab_alloc_free -------------------------------------------------------- */
 static double mmk_slab(long n)
 {
-	double t0 = now_ns();
+	double t0 = cpu_ns();
 	for (long i = 0; i < n; i++) {
 		void *p = kmem_cache_alloc(vm_area_cachep, GFP_KERNEL);
 		sink += (unsigned long)p;
 		kmem_cache_free(vm_area_cachep, p);
 	}
-	return (now_ns() - t0) / (double)n;
+	return (cpu_ns() - t0) / (double)n;
 }
 
 static double glibc_malloc(long n)
 {
-	double t0 = now_ns();
+	double t0 = cpu_ns();
 	for (long i = 0; i < n; i++) {
 		void *p = malloc(sizeof(struct vm_area_struct));
 		sink += (unsigned long)p;
 		free(p);
 	}
-	return (now_ns() - t0) / (double)n;
+	return (cpu_ns() - t0) / (double)n;
+}
+
+/* ---- replay_syscalls ------------------------------------------------------- */
+/*
+ * Records tests/replay_prog.c (randomized mmap/munmap/mprotect/mremap/
+ * madvise/brk/mlock) with strace when it can, else writes a synthetic
+ * trace; times `mmkit replay` of it in process (mmk_replay_file: parse +
+ * model), per system call in the trace. The anchor is the real program's
+ * own CPU time (its whole run, exec included) per system call; "none"
+ * (the same figure) for a synthetic trace. Runs in a child process before
+ * the simulated machine boots, since mmk_replay boots its own.
+ */
+#define REPLAY_DIR "build/bench"
+#define REPLAY_PROG REPLAY_DIR "/replay_prog"
+#define REPLAY_TRACE REPLAY_DIR "/replay.trace"
+#define REPLAY_ARGS " 7 20000 0"
+
+static long count_syscalls(const char *path)
+{
+	FILE *f = fopen(path, "r");
+	char *line = NULL;
+	size_t cap = 0;
+	long n = 0;
+	ssize_t len;
+	if (!f)
+		return -1;
+	while ((len = getline(&line, &cap, f)) > 0) {
+		struct strace_event ev;
+		char err[128];
+		if (line[len - 1] == '\n')
+			line[len - 1] = 0;
+		if (strace_parse_line(line, &ev, err, sizeof(err)))
+			continue;
+		if (ev.type == STRACE_CALL || ev.type == STRACE_RESUMED)
+			n++;
+		strace_event_free(&ev);
+	}
+	free(line);
+	fclose(f);
+	return n;
+}
+
+static int write_synthetic_trace(const char *path)
+{
+	FILE *f = fopen(path, "w");
+	if (!f)
+		return -1;
+	fprintf(f, "4242  execve(\"/bin/true\", [\"true\"], 0x7ffc0 /* 1 var */) = 0\n");
+	unsigned long a = 0x100000000UL;
+	for (int i = 0; i < 20000; i++) {
+		unsigned long x = a + (unsigned long)(i % 64) * 0x10000;
+		fprintf(f, "4242  mmap(0x%lx, 16384, PROT_READ|PROT_WRITE, MAP_PRIVATE|MAP_ANONYMOUS|MAP_FIXED, -1, 0) = 0x%lx\n", x, x);
+		fprintf(f, "4242  mprotect(0x%lx, 4096, PROT_READ) = 0\n", x + 4096);
+		fprintf(f, "4242  munmap(0x%lx, 16384) = 0\n", x);
+	}
+	fprintf(f, "4242  exit_group(0) = ?\n4242  +++ exited with 0 +++\n");
+	return fclose(f);
+}
+
+static bool have_cmd(const char *cmd)
+{
+	char buf[256];
+	snprintf(buf, sizeof(buf), "command -v %s >/dev/null 2>&1", cmd);
+	return system(buf) == 0;
+}
+
+struct replay_result { double mmk, anchor; long syscalls; int real; };
+
+static void replay_measure(struct replay_result *res)
+{
+	res->real = 0;
+	mkdir("build", 0777);
+	mkdir(REPLAY_DIR, 0777);
+	if (access(REPLAY_PROG, X_OK) != 0)
+		(void)!system("${CC:-cc} -O2 -o " REPLAY_PROG " tests/replay_prog.c >/dev/null 2>&1");
+	if (access(REPLAY_PROG, X_OK) == 0 && have_cmd("strace") &&
+	    system("strace -f -o " REPLAY_TRACE " " REPLAY_PROG REPLAY_ARGS " >/dev/null 2>&1") == 0 &&
+	    count_syscalls(REPLAY_TRACE) > 1000)
+		res->real = 1;
+	else if (write_synthetic_trace(REPLAY_TRACE))
+		die("writing a synthetic trace", -errno);
+	res->syscalls = count_syscalls(REPLAY_TRACE);
+
+	FILE *null = fopen("/dev/null", "w");
+	struct mmk_replay_opts o = { .initial_aslr = -1, .out = null, .err = null };
+	double v[REPS];
+	int reps = 5;
+	for (int r = -1; r < reps; r++) {
+		double t0 = cpu_ns();
+		int rc = mmk_replay_file(REPLAY_TRACE, &o);
+		double t = (cpu_ns() - t0) / (double)res->syscalls;
+		if (rc == 2)
+			die("mmk_replay_file (malformed trace)", rc);
+		if (r >= 0)
+			v[r] = t;
+	}
+	fclose(null);
+	res->mmk = median_of(v, reps);
+	res->anchor = res->mmk;
+	if (res->real) {
+		for (int r = -1; r < reps; r++) {
+			double c0 = children_cpu_ns();
+			if (system(REPLAY_PROG REPLAY_ARGS " >/dev/null 2>&1") != 0)
+				die("running the replay program", -1);
+			if (r >= 0)
+				v[r] = (children_cpu_ns() - c0) / (double)res->syscalls;
+		}
+		res->anchor = median_of(v, reps);
+	}
+}
+
+static struct replay_result replay_in_child(void)
+{
+	struct replay_result res = { -1, -1, 0, 0 };
+	int fds[2];
+	if (pipe(fds))
+		return res;
+	fflush(NULL);
+	pid_t p = fork();
+	if (p == 0) {
+		close(fds[0]);
+		replay_measure(&res);
+		if (write(fds[1], &res, sizeof(res)) != sizeof(res))
+			_exit(1);
+		_exit(0);
+	}
+	close(fds[1]);
+	if (read(fds[0], &res, sizeof(res)) != sizeof(res))
+		res.mmk = res.anchor = -1;
+	close(fds[0]);
+	waitpid(p, NULL, 0);
+	return res;
+}
+
+/* ---- plots ------------------------------------------------------------------ */
+/* the little arithmetic the plots need, without libm */
+static double m_floor(double x) { double t = (double)(long)x; return t > x ? t - 1 : t; }
+static double m_ceil(double x) { double t = (double)(long)x; return t < x ? t + 1 : t; }
+static double fmin(double a, double b) { return a < b ? a : b; }
+static double fmax(double a, double b) { return a > b ? a : b; }
+static double m_log10(double x)
+{
+	int e = 0;
+	while (x >= 2) { x /= 2; e++; }
+	while (x < 1) { x *= 2; e--; }
+	/* ln(x) = 2 atanh((x - 1) / (x + 1)) for x in [1, 2) */
+	double z = (x - 1) / (x + 1), z2 = z * z, term = z, ln = 0;
+	for (int k = 1; k < 40; k += 2) {
+		ln += term / k;
+		term *= z2;
+	}
+	return (2 * ln + e * 0.69314718055994531) / 2.30258509299404568;
+}
+static double m_pow10(double e)
+{
+	double r = 1;
+	long k = (long)(e < 0 ? -e + 0.5 : e + 0.5);
+	while (k--)
+		r *= 10;
+	return e < 0 ? 1 / r : r;
+}
+struct series {
+	const char *name, *color;
+	int n;
+	double x[16], y[16];
+};
+
+static double nice_up(double v)
+{
+	double p = m_pow10(m_floor(m_log10(v)));
+	for (double m = 1; m <= 10; m *= 2) /* 1, 2, 4, 8, 16 */
+		if (m * p >= v)
+			return m * p;
+	return 10 * p;
+}
+
+/* a line chart; log10 x axis when @logx; y axis linear from 0 (or log10 when @logy) */
+static void svg_plot(const char *path, const char *title, const char *xlabel, const char *ylabel,
+		     bool logx, bool logy, const struct series *s, int ns)
+{
+	FILE *f = fopen(path, "w");
+	if (!f) {
+		perror(path);
+		return;
+	}
+	const double W = 720, H = 440, L = 80, R = 200, T = 50, B = 60;
+	double xmin = 1e300, xmax = -1e300, ymin = 1e300, ymax = -1e300;
+	for (int i = 0; i < ns; i++)
+		for (int k = 0; k < s[i].n; k++) {
+			double x = logx ? m_log10(s[i].x[k]) : s[i].x[k], y = s[i].y[k];
+			xmin = fmin(xmin, x), xmax = fmax(xmax, x);
+			ymin = fmin(ymin, y), ymax = fmax(ymax, y);
+		}
+	if (logy) {
+		ymin = m_floor(m_log10(fmax(ymin, 1e-3)));
+		ymax = m_ceil(m_log10(ymax));
+		if (ymax <= ymin)
+			ymax = ymin + 1;
+	} else {
+		ymin = 0;
+		ymax = nice_up(ymax > 0 ? ymax : 1);
+	}
+	if (logx) {
+		xmin = m_floor(xmin);
+		xmax = m_ceil(xmax);
+	}
+	if (xmax <= xmin)
+		xmax = xmin + 1;
+#define PX(x) (L + ((logx ? m_log10(x) : (x)) - xmin) / (xmax - xmin) * (W - L - R))
+#define PY(y) (H - B - ((logy ? m_log10(y) : (y)) - ymin) / (ymax - ymin) * (H - T - B))
+	fprintf(f, "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%.0f\" height=\"%.0f\" "
+		   "viewBox=\"0 0 %.0f %.0f\" font-family=\"sans-serif\" font-size=\"12\">\n", W, H, W, H);
+	fprintf(f, "<rect width=\"100%%\" height=\"100%%\" fill=\"white\"/>\n");
+	fprintf(f, "<text x=\"%.0f\" y=\"28\" font-size=\"15\" font-weight=\"bold\">%s</text>\n", L, title);
+	/* grid and ticks */
+	int nyt = logy ? (int)(ymax - ymin) : 5;
+	for (int i = 0; i <= nyt; i++) {
+		double yv = logy ? m_pow10(ymin + i) : ymin + (ymax - ymin) * i / nyt;
+		double py = PY(yv);
+		fprintf(f, "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"#ddd\"/>\n", L, py, W - R, py);
+		fprintf(f, "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"end\">%g</text>\n", L - 6, py + 4, yv);
+	}
+	if (logx) {
+		for (double e = xmin; e <= xmax + 1e-9; e++) {
+			double px = L + (e - xmin) / (xmax - xmin) * (W - L - R);
+			fprintf(f, "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"#ddd\"/>\n", px, T, px, H - B);
+			fprintf(f, "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\">%g</text>\n", px, H - B + 18, m_pow10(e));
+		}
+	} else {
+		for (double xv = m_ceil(xmin); xv <= xmax + 1e-9; xv++) {
+			double px = PX(xv);
+			fprintf(f, "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"#ddd\"/>\n", px, T, px, H - B);
+			fprintf(f, "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\">%g</text>\n", px, H - B + 18, xv);
+		}
+	}
+	fprintf(f, "<rect x=\"%.0f\" y=\"%.0f\" width=\"%.0f\" height=\"%.0f\" fill=\"none\" stroke=\"#333\"/>\n",
+		L, T, W - L - R, H - T - B);
+	fprintf(f, "<text x=\"%.0f\" y=\"%.0f\" text-anchor=\"middle\">%s</text>\n", L + (W - L - R) / 2, H - 18, xlabel);
+	fprintf(f, "<text transform=\"translate(18 %.0f) rotate(-90)\" text-anchor=\"middle\">%s</text>\n",
+		T + (H - T - B) / 2, ylabel);
+	for (int i = 0; i < ns; i++) {
+		fprintf(f, "<polyline fill=\"none\" stroke=\"%s\" stroke-width=\"2\" points=\"", s[i].color);
+		for (int k = 0; k < s[i].n; k++)
+			fprintf(f, "%.1f,%.1f ", PX(s[i].x[k]), PY(s[i].y[k]));
+		fprintf(f, "\"/>\n");
+		for (int k = 0; k < s[i].n; k++)
+			fprintf(f, "<circle cx=\"%.1f\" cy=\"%.1f\" r=\"3\" fill=\"%s\"><title>%s: %g, %.4g</title></circle>\n",
+				PX(s[i].x[k]), PY(s[i].y[k]), s[i].color, s[i].name, s[i].x[k], s[i].y[k]);
+		double ly = T + 10 + i * 20;
+		fprintf(f, "<line x1=\"%.0f\" y1=\"%.0f\" x2=\"%.0f\" y2=\"%.0f\" stroke=\"%s\" stroke-width=\"3\"/>\n",
+			W - R + 12, ly, W - R + 36, ly, s[i].color);
+		fprintf(f, "<text x=\"%.0f\" y=\"%.0f\">%s</text>\n", W - R + 42, ly + 4, s[i].name);
+	}
+	fprintf(f, "</svg>\n");
+	fclose(f);
+#undef PX
+#undef PY
+}
+
+static struct mm_struct *plot_mm;
+static double plot_mmap_fn(long n) { return mmk_mmap_munmap_in(plot_mm, n); }
+
+/* the kernel with @nvmas extra one-page VMAs in this process (in a helper
+ * process; the kernel's limit is vm.max_map_count) */
+static double linux_mmap_with(long nvmas)
+{
+	int fds[2];
+	double res = -1;
+	if (pipe(fds))
+		return -1;
+	pid_t p = fork();
+	if (p == 0) {
+		close(fds[0]);
+		for (long i = 0; i < nvmas; i++) {
+			char *a = (char *)(VBASE + (unsigned long)i * 2 * 4096);
+			if (mmap(a, 4096, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE, -1, 0) != a)
+				_exit(1);
+		}
+		double m = median_n(linux_mmap_munmap, 20000, 5);
+		if (write(fds[1], &m, sizeof(m)) != sizeof(m))
+			_exit(1);
+		_exit(0);
+	}
+	close(fds[1]);
+	if (read(fds[0], &res, sizeof(res)) != sizeof(res))
+		res = -1;
+	close(fds[0]);
+	waitpid(p, NULL, 0);
+	return res;
+}
+
+static void plot_vma_scaling(void)
+{
+	static const long sizes[] = { 10, 100, 1000, 10000, 100000, 1000000 };
+	const int nsz = (int)(sizeof(sizes) / sizeof(sizes[0]));
+	struct series mm_s[2] = { { "mmkit mmap+munmap", "#c0392b", 0, {0}, {0} },
+				  { "Linux mmap+munmap", "#2c3e50", 0, {0}, {0} } };
+	struct series fv[3] = { { "mmkit find_vma", "#c0392b", 0, {0}, {0} },
+				{ "rb-tree descent", "#e67e22", 0, {0}, {0} },
+				{ "sorted array", "#2c3e50", 0, {0}, {0} } };
+	long maxmap = 65530;
+	FILE *mc = fopen("/proc/sys/vm/max_map_count", "r");
+	if (mc) {
+		if (fscanf(mc, "%ld", &maxmap) != 1)
+			maxmap = 65530;
+		fclose(mc);
+	}
+	for (int i = 0; i < nsz; i++) {
+		long n = sizes[i];
+		build_big(n);
+		plot_mm = big_mm;
+		mm_s[0].x[mm_s[0].n] = (double)n;
+		mm_s[0].y[mm_s[0].n++] = median_n(plot_mmap_fn, 50000, 5);
+		if (n < maxmap - 1000) {
+			double l = linux_mmap_with(n);
+			if (l > 0) {
+				mm_s[1].x[mm_s[1].n] = (double)n;
+				mm_s[1].y[mm_s[1].n++] = l;
+			}
+		}
+		long lk = 400000;
+		/* find_vma: the first lookups after a change walk the tree;
+		 * warm-up included, as in find_vma_1m */
+		fv[0].x[fv[0].n] = (double)n;
+		fv[0].y[fv[0].n++] = median_n(mmk_find_vma, lk, 5);
+		fv[1].x[fv[1].n] = (double)n;
+		fv[1].y[fv[1].n++] = median_n(mmk_rb_descent, lk, 5);
+		fv[2].x[fv[2].n] = (double)n;
+		fv[2].y[fv[2].n++] = median_n(array_find, lk, 5);
+	}
+	svg_plot("build/bench-mmap-scaling.svg", "mmap + munmap of 4 KiB vs. VMAs in the address space",
+		 "VMAs already mapped (log scale)", "ns per mmap+munmap pair", true, false, mm_s, 2);
+	svg_plot("build/bench-find-vma-scaling.svg", "find_vma: random lookups vs. VMAs",
+		 "VMAs (log scale)", "ns per lookup (log scale)", true, true, fv, 3);
+}
+
+static void plot_threads(void)
+{
+	long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+	int maxt = (int)(ncpu > 0 ? 2 * ncpu : 4);
+	if (maxt > 16)
+		maxt = 16;
+	struct series s[2] = { { "mmget+mmput", "#c0392b", 0, {0}, {0} },
+			       { "raw atomic inc+dec", "#2c3e50", 0, {0}, {0} } };
+	shared_mm = bench_mm();
+	for (int t = 1; t <= maxt; t++) {
+		double v[2][5];
+		long n = 1000000;
+		for (int r = 0; r < 5; r++) {
+			v[0][r] = n_threads(getput_thread, n, t);
+			v[1][r] = n_threads(raw_thread, n, t);
+		}
+		for (int k = 0; k < 2; k++) {
+			/* pairs per microsecond, all threads together */
+			s[k].x[s[k].n] = t;
+			s[k].y[s[k].n++] = 1000.0 * t / median_of(v[k], 5);
+		}
+	}
+	mmput(shared_mm);
+	shared_mm = NULL;
+	svg_plot("build/bench-mmget-threads.svg", "mmget+mmput throughput on one mm vs. threads",
+		 "threads", "pairs per microsecond (all threads)", false, false, s, 2);
+}
+
+/* ---- memory ------------------------------------------------------------------ */
+static void memory_report(FILE *j, bool quiet)
+{
+	struct slabinfo si;
+	double per_vma = (double)sizeof(struct vm_area_struct);
+	double slab_obj = per_vma;
+	if (kmem_cache_info(vm_area_cachep, &si) == 0 && si.objperslab)
+		slab_obj = (double)si.pagesperslab * PAGE_SIZE / (double)si.objperslab;
+	double index = 2 * sizeof(unsigned long); /* the find_vma index, when built (vma.c) */
+	double per_page = 8.0 + sizeof(struct page) + 8.0 / 512 * 1; /* PTE + struct page + PMD entry share */
+	if (!quiet) {
+		printf("\nmemory                 mmkit                                    Linux (x86-64)\n");
+		printf("bytes per VMA          %5.0f (struct %zu, slab slot %.0f; +%.0f while the\n"
+		       "                       find_vma index is built)                   ~200 (vm_area_struct in its slab)\n",
+		       slab_obj, sizeof(struct vm_area_struct), slab_obj, index);
+		printf("bytes per mapped page  %5.1f (PTE 8 + struct page %zu + upper tables)   ~72 (PTE 8 + struct page 64)\n",
+		       per_page, sizeof(struct page));
+	}
+	fprintf(j, "{\"vma_struct_bytes\": %zu, \"vma_slab_bytes\": %.1f, \"vma_index_bytes\": %.0f, "
+		   "\"linux_vma_bytes\": 200, \"pte_bytes\": 8, \"struct_page_bytes\": %zu, "
+		   "\"page_bytes\": %.2f, \"linux_page_bytes\": 72}\n",
+		sizeof(struct vm_area_struct), slab_obj, index, sizeof(struct page), per_page);
 }
 
 /* ---- table --------------------------------------------------------------------- */
@@ -260,35 +879,117 @@ struct bench {
 	double (*anchor)(long);
 	const char *anchor_name;
 	long n_mmk, n_anchor;
-	double scale; /* ns -> unit */
+	int reps;
 };
 
-static const struct bench benches[] = {
-	{ "mmap_munmap_4k", "ns per pair", mmk_mmap_munmap, linux_mmap_munmap, "linux", 200000, 100000, 1 },
-	{ "mprotect_split_merge", "ns per pair", mmk_mprotect, linux_mprotect, "linux", 200000, 50000, 1 },
-	{ "find_vma_1m", "ns per lookup", mmk_find_vma, array_find, "sorted-array", 2000000, 2000000, 1 },
-	{ "mmget_mmput_2threads", "ns per pair", mmk_getput, raw_atomics, "atomic", 2000000, 2000000, 1 },
-	{ "slab_alloc_free", "ns per pair", mmk_slab, glibc_malloc, "glibc-malloc", 5000000, 5000000, 1 },
+static double find_vma_1m(long n) { build_big(NVMAS); return mmk_find_vma(n); }
+static double array_find_1m(long n) { build_big(NVMAS); return array_find(n); }
+
+enum { B_REPLAY, B_FORK, B_COW, B_ANON, B_MMAP, B_MPROT, B_SLAB, B_GETPUT, B_FIND, NB };
+static const struct bench benches[NB] = {
+	[B_REPLAY] = { "replay_syscalls", "ns per syscall", NULL, NULL, "linux", 0, 0, 5 },
+	[B_FORK] = { "fork_exit", "us", mmk_fork_exit, NULL, "linux", 20, 20, 5 },
+	[B_COW] = { "cow_write_fault", "ns per page", mmk_cow_fault, linux_cow_fault, "linux", FAULT_PAGES, FAULT_PAGES, 5 },
+	[B_ANON] = { "anon_write_fault", "ns per page", mmk_anon_fault, linux_anon_fault, "linux", FAULT_PAGES, FAULT_PAGES, 5 },
+	[B_MMAP] = { "mmap_munmap_4k", "ns per pair", mmk_mmap_munmap, linux_mmap_munmap, "linux", 200000, 50000, REPS },
+	[B_MPROT] = { "mprotect_split_merge", "ns per pair", mmk_mprotect, linux_mprotect, "linux", 200000, 50000, REPS },
+	[B_SLAB] = { "slab_alloc_free", "ns per pair", mmk_slab, glibc_malloc, "glibc-malloc", 5000000, 5000000, REPS },
+	[B_GETPUT] = { "mmget_mmput_2threads", "ns per pair", mmk_getput, raw_atomics, "atomic", 2000000, 2000000, REPS },
+	[B_FIND] = { "find_vma_1m", "ns per lookup", find_vma_1m, array_find_1m, "sorted-array", 1000000, 1000000, REPS },
 };
+/* the order of the table and of build/bench.json */
+static const int order[NB] = { B_MMAP, B_MPROT, B_ANON, B_COW, B_FORK, B_FIND, B_GETPUT, B_SLAB, B_REPLAY };
 
 int main(int argc, char **argv)
 {
 	const char *out = "build/bench.json";
-	bool quiet = false;
+	bool quiet = false, plots = true;
 	int nsel = 0;
 	const char *sel[32];
+	double mres[NB], ares[NB];
+	const char *aname[NB];
+	bool done[NB] = { false };
 	for (int i = 1; i < argc; i++) {
 		if (!strcmp(argv[i], "-o") && i + 1 < argc)
 			out = argv[++i];
 		else if (!strcmp(argv[i], "-q"))
 			quiet = true;
+		else if (!strcmp(argv[i], "--no-plots"))
+			plots = false;
 		else if (nsel < 32)
 			sel[nsel++] = argv[i];
 	}
+	if (nsel)
+		plots = false;
+	bool want[NB];
+	for (int b = 0; b < NB; b++) {
+		want[b] = nsel == 0;
+		for (int k = 0; k < nsel; k++)
+			want[b] |= !strcmp(sel[k], benches[b].name);
+		aname[b] = benches[b].anchor_name;
+	}
+	mkdir("build", 0777);
+	/* the page benchmarks need 256 MiB twice over (COW), plus tables */
+	mmk_mem_init(768UL << 20);
+
+	/* first, while this process is small: the replay (it boots its own
+	 * simulated machine, in a child) and the kernel's fork */
+	if (want[B_REPLAY]) {
+		if (!quiet)
+			fprintf(stderr, "bench: recording and replaying a trace...\n");
+		struct replay_result r = replay_in_child();
+		mres[B_REPLAY] = r.mmk;
+		ares[B_REPLAY] = r.anchor;
+		aname[B_REPLAY] = r.real ? "linux" : "none";
+		done[B_REPLAY] = r.mmk > 0;
+		if (!quiet)
+			fprintf(stderr, "bench: replay: %ld syscalls in the %s trace\n", r.syscalls,
+				r.real ? "recorded" : "synthetic");
+	}
+	if (want[B_FORK])
+		ares[B_FORK] = linux_fork_exit_helper(benches[B_FORK].n_anchor, benches[B_FORK].reps);
+
 	if (mmk_boot(4)) {
 		fprintf(stderr, "bench: boot failed\n");
 		return 1;
 	}
+	for (int b = 0; b < NB; b++) {
+		const struct bench *x = &benches[b];
+		if (!want[b] || b == B_REPLAY || b == B_FIND)
+			continue;
+		if (!quiet)
+			fprintf(stderr, "bench: %s...\n", x->name);
+		mres[b] = median_n(x->mmk, x->n_mmk, x->reps);
+		if (x->anchor)
+			ares[b] = median_n(x->anchor, x->n_anchor, x->reps);
+		done[b] = true;
+		if (b == B_FORK && fork_parent) {
+			do_exit(fork_parent);
+			fork_parent = NULL;
+		}
+		if (b == B_COW) {
+			if (cow_parent)
+				do_exit(cow_parent);
+			cow_parent = NULL;
+			if (lcow)
+				munmap(lcow, FAULT_BYTES);
+			lcow = NULL;
+		}
+	}
+	if (plots) {
+		if (!quiet)
+			fprintf(stderr, "bench: plots (1 to 2x cores threads; 10 to 1,000,000 VMAs)...\n");
+		plot_threads();
+		plot_vma_scaling();
+	}
+	if (want[B_FIND]) {
+		if (!quiet)
+			fprintf(stderr, "bench: find_vma_1m...\n");
+		mres[B_FIND] = median_n(benches[B_FIND].mmk, benches[B_FIND].n_mmk, benches[B_FIND].reps);
+		ares[B_FIND] = median_n(benches[B_FIND].anchor, benches[B_FIND].n_anchor, benches[B_FIND].reps);
+		done[B_FIND] = true;
+	}
+
 	FILE *j = fopen(out, "w");
 	if (!j) {
 		perror(out);
@@ -296,36 +997,40 @@ int main(int argc, char **argv)
 	}
 	fprintf(j, "[\n");
 	if (!quiet)
-		printf("%-22s %-14s %12s %12s  %-13s %8s\n", "benchmark", "unit", "mmkit", "anchor", "anchor name", "ratio");
+		printf("%-22s %-15s %12s %12s  %-13s %8s\n", "benchmark", "unit", "mmkit", "anchor", "anchor name", "ratio");
 	bool first = true;
-	for (size_t i = 0; i < sizeof(benches) / sizeof(benches[0]); i++) {
-		const struct bench *b = &benches[i];
-		bool want = nsel == 0;
-		for (int k = 0; k < nsel; k++)
-			want |= !strcmp(sel[k], b->name);
-		if (!want)
+	for (int i = 0; i < NB; i++) {
+		int b = order[i];
+		if (!done[b])
 			continue;
-		double m = median(b->mmk, b->n_mmk) * b->scale;
-		double a = median(b->anchor, b->n_anchor) * b->scale;
 		if (!quiet)
-			printf("%-22s %-14s %12.1f %12.1f  %-13s %7.2fx\n", b->name, b->unit, m, a, b->anchor_name, a / m);
+			printf("%-22s %-15s %12.1f %12.1f  %-13s %7.2fx\n", benches[b].name,
+			       !strcmp(benches[b].unit, "us") ? "\xc2\xb5s" : benches[b].unit, mres[b], ares[b],
+			       aname[b], ares[b] / mres[b]);
 		fprintf(j, "%s  {\"name\": \"%s\", \"unit\": \"%s\", \"mmkit\": %.3f, \"anchor\": %.3f, \"anchor_name\": \"%s\"}",
-			first ? "" : ",\n", b->name, b->unit, m, a, b->anchor_name);
+			first ? "" : ",\n", benches[b].name,
+			!strcmp(benches[b].unit, "us") ? "\xc2\xb5s" : benches[b].unit, mres[b], ares[b], aname[b]);
 		first = false;
-		fflush(stdout);
 	}
 	fprintf(j, "\n]\n");
 	fclose(j);
+
+	FILE *mj = fopen("build/bench-memory.json", "w");
+	if (mj) {
+		memory_report(mj, quiet);
+		fclose(mj);
+	}
 	if (big_mm)
 		mmput(big_mm);
 	free(starts);
-	free(lookups);
 	long leaked = mmk_shutdown();
-	if (leaked) {
-		fprintf(stderr, "bench: %ld objects leaked\n", leaked);
+	long frames = mmk_mem_shutdown();
+	if (leaked || frames) {
+		fprintf(stderr, "bench: %ld objects and %ld frames leaked\n", leaked, frames);
 		return 1;
 	}
 	if (!quiet)
-		printf("wrote %s (ratio = anchor / mmkit: above 1 means mmkit is faster)\n", out);
+		printf("wrote %s, build/bench-memory.json%s (ratio = anchor / mmkit: above 1 means mmkit is faster)\n",
+		       out, plots ? ", build/bench-*.svg" : "");
 	return 0;
 }

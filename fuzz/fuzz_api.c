@@ -2,11 +2,18 @@
 /*
  * fuzz/fuzz_api.c - the address-space system calls driven by the input:
  * every four bytes are one random number for fuzz/model.h's call chooser
- * (mmap/munmap/mprotect/mremap/madvise/brk/mlock/fork), each call checked
+ * (mmap/munmap/mprotect/mremap/madvise/brk/mlock/fork, and with the page
+ * layer copy_to/from_user and access_vm), each call checked
  * against the reference model; at the end the process exits and the
  * machine must shut down with nothing leaked.
  */
 #include <mmkit/mmkit.h>
+#if defined(__has_include)
+#if __has_include(<mmkit/page.h>)
+#include <mmkit/page.h>
+#define MODEL_PAGES 1 /* reads and writes checked against a byte map too */
+#endif
+#endif
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -47,6 +54,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		abort();
 	d.task->mm->start_brk = d.task->mm->brk = 0x10000000UL;
 	d.task->mm->cap_ipc_lock = true;
+#ifdef MODEL_PAGES
+	d.pages = true;
+#endif
 	for (int i = 0; i < 400 && !b.done; i++)
 		mdrv_random_op(&d, &src);
 	if (mmk_check_all(NULL) != 0)
@@ -55,6 +65,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		abort();
 	model_free(&d.m);
 	model_free(&d.scratch);
+	mpg_free(&d);
 	long leaked = mmk_shutdown();
 	if (leaked)
 		MODEL_FAIL("%ld objects leaked", leaked);

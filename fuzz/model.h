@@ -736,7 +736,12 @@ static inline long mdrv_mremap(struct mdriver *d, unsigned long addr, unsigned l
 		/* duplicating a shared mapping (and MREMAP_FIXED unmapping its
 		 * target before it looks): allowed either way, not modelled */
 		model_from_mm(&d->m, mm);
-		mpg_forget_all(d);
+		unsigned long dst = (flags & MREMAP_FIXED) ? new_addr : (r >= 0 || r < -4095) ? (unsigned long)r : 0;
+		if (dst) { /* the copy aliases the original */
+			mpg_drop(d, dst, dst + nlen);
+			mpg_mark_unknown(d, dst, dst + nlen);
+			mpg_mark_unknown(d, addr, addr + nlen);
+		}
 	} else if (!to && olen >= nlen) {
 		/* always allowed: the tail is unmapped, holes or not */
 		MDRV_EXPECT(r == (long)addr || r == -ENOMEM, "%s = %ld: a shrink, the model says %#lx", d->last, r, addr);
@@ -769,10 +774,7 @@ static inline long mdrv_mremap(struct mdriver *d, unsigned long addr, unsigned l
 			for (int i = 0; i < src.n; i++) {
 				unsigned long ns = src.r[i].start - addr + new_addr, ne = src.r[i].end - addr + new_addr;
 				mpg_move(d, src.r[i].start, src.r[i].end, ns);
-				if ((src.r[i].attr & MA_SHARED) && (flags & MREMAP_DONTUNMAP)) {
-					mpg_mark_unknown(d, src.r[i].start, src.r[i].end);
-					mpg_mark_unknown(d, ns, ne);
-				}
+				(void)ne;
 			}
 			for (int i = 0; i < src.n; i++) {
 				if (flags & MREMAP_DONTUNMAP)
@@ -783,6 +785,11 @@ static inline long mdrv_mremap(struct mdriver *d, unsigned long addr, unsigned l
 			for (int i = 0; i < src.n; i++)
 				model_map(&d->m, src.r[i].start - addr + new_addr, src.r[i].end - addr + new_addr,
 					  src.r[i].attr);
+			for (int i = 0; i < src.n; i++)
+				if ((src.r[i].attr & MA_SHARED) && (flags & MREMAP_DONTUNMAP)) {
+					mpg_mark_unknown(d, src.r[i].start, src.r[i].end);
+					mpg_mark_unknown(d, src.r[i].start - addr + new_addr, src.r[i].end - addr + new_addr);
+				}
 			/* a never-faulted source may merge with its copy (copy_vma):
 			 * then the copy loses VM_LOCKED with it */
 			if (flags & MREMAP_DONTUNMAP)
@@ -839,11 +846,6 @@ static inline long mdrv_mremap(struct mdriver *d, unsigned long addr, unsigned l
 			mpg_drop(d, a, a + nlen);
 			mpg_move(d, addr, addr + moved, a);
 			mpg_drop(d, addr, addr + olen);
-			if (attr & MA_SHARED) {
-				mpg_mark_unknown(d, a + moved, a + nlen);
-				if (flags & MREMAP_DONTUNMAP)
-					mpg_mark_unknown(d, a, a + nlen);
-			}
 			MDRV_EXPECT((flags & MREMAP_MAYMOVE), "%s = %#lx: moved without MREMAP_MAYMOVE", d->last, a);
 			MDRV_EXPECT(a != addr, "%s = %#lx: MREMAP_DONTUNMAP did not move", d->last, a);
 			if (!(flags & MREMAP_FIXED))
@@ -856,8 +858,15 @@ static inline long mdrv_mremap(struct mdriver *d, unsigned long addr, unsigned l
 			model_map(&d->m, a, a + nlen, attr);
 			if (flags & MREMAP_DONTUNMAP)
 				mdrv_dontunmap_unlock(d, a, a + nlen);
-			if ((attr & MA_SHARED) && (flags & MREMAP_DONTUNMAP))
-				mpg_mark_unknown(d, addr, addr + olen);
+			if (attr & MA_SHARED) {
+				/* grown: the shmem object may hold old pages there;
+				 * DONTUNMAP: old and new map the same pages */
+				mpg_mark_unknown(d, a + moved, a + nlen);
+				if (flags & MREMAP_DONTUNMAP) {
+					mpg_mark_unknown(d, a, a + nlen);
+					mpg_mark_unknown(d, addr, addr + olen);
+				}
+			}
 		}
 	}
 	d->ops++;
@@ -895,6 +904,104 @@ static inline unsigned long mdrv_brk(struct mdriver *d, unsigned long brk)
 	return r;
 }
 
+
+/* ---- reads and writes through the page layer ------------------------- */
+#ifdef MODEL_PAGES
+/* kind: 0 copy_from_user, 1 copy_to_user, 2 access_vm read, 3 access_vm write */
+static inline void mdrv_access(struct mdriver *d, unsigned long addr, unsigned long len, int kind,
+			       const unsigned char *src)
+{
+	struct mm_struct *mm = d->task->mm;
+	unsigned char buf[256];
+	bool write = kind == 1 || kind == 3;
+	static const char *const names[] = { "copy_from_user", "copy_to_user", "access_vm(read)", "access_vm(write)" };
+	if (len > sizeof(buf))
+		len = sizeof(buf);
+	if (write)
+		memcpy(buf, src, len);
+	else
+		memset(buf, 0xa5, len);
+	snprintf(d->last, sizeof(d->last), "%s(%#lx, %lu)", names[kind], addr, len);
+	unsigned long allowed = mpg_allowed(d, addr, len, kind), done;
+	if (kind == 0)
+		done = len - mmk_copy_from_user_rem(mm, buf, addr, len);
+	else if (kind == 1)
+		done = len - mmk_copy_to_user_rem(mm, addr, buf, len);
+	else {
+		long r = mmk_access_vm(mm, addr, buf, len, write);
+		MDRV_EXPECT(r >= 0 && (unsigned long)r <= len, "%s = %ld", d->last, r);
+		done = (unsigned long)r;
+	}
+	mdrv_note_result(d, (long)done);
+	/* a shared page may lie beyond its shmem object's end (SIGBUS): only
+	 * private pages are held to the exact count */
+	bool shared = false;
+	for (unsigned long a = addr & PAGE_MASK; a < addr + allowed; a += PAGE_SIZE) {
+		const struct mrange *r = model_find(&d->m, a);
+		if (r && (r->attr & MA_SHARED))
+			shared = true;
+	}
+	if (shared)
+		MDRV_EXPECT(done <= allowed, "%s: %lu bytes done, the model allows %lu", d->last, done, allowed);
+	else
+		MDRV_EXPECT(done == allowed, "%s: %lu bytes done, the model says %lu", d->last, done, allowed);
+	for (unsigned long i = 0; i < done; i++) {
+		unsigned long a = addr + i;
+		const struct mrange *r = model_find(&d->m, a);
+		if (write) {
+			struct mpage *p = mpg_get(d, a & PAGE_MASK);
+			p->data[a & ~PAGE_MASK] = buf[i];
+			if (r && (r->attr & MA_SHARED))
+				p->unknown = true;
+		} else {
+			int want = mpg_byte(d, a);
+			if (r && (r->attr & MA_SHARED))
+				want = -1;
+			if (want >= 0 && buf[i] != (unsigned char)want)
+				MODEL_FAIL("%s: byte at %#lx is %#x, the model says %#x", d->last, a, buf[i], want);
+			if (want >= 0)
+				d->bytes_checked++;
+		}
+	}
+	d->copies++;
+	d->ops++;
+	mdrv_check(d, NULL);
+}
+
+/* fork with pages: the child reads what the parent wrote (zeros where
+ * VM_WIPEONFORK), its writes to private pages stay its own (COW) */
+static inline void mdrv_fork_pages(struct mdriver *d, struct task_struct *c)
+{
+	for (int i = 0; i < d->npg; i++) {
+		struct mpage *p = d->pg[i];
+		const struct mrange *r = model_find(&d->m, p->addr);
+		if (!r || (r->attr & MA_DONTCOPY) || (r->attr & MA_SHARED) || p->unknown)
+			continue;
+		unsigned char got[64];
+		unsigned long off = (p->addr >> PAGE_SHIFT) % (PAGE_SIZE / 64) * 64;
+		long n = mmk_access_vm(c->mm, p->addr + off, got, sizeof(got), false);
+		MDRV_EXPECT(n == (long)sizeof(got), "fork: the child cannot read %#lx (%ld)", p->addr + off, n);
+		for (unsigned j = 0; j < sizeof(got); j++) {
+			unsigned char want = (r->attr & MA_WIPE) ? 0 : p->data[off + j];
+			if (got[j] != want)
+				MODEL_FAIL("fork: the child reads %#x at %#lx, the model says %#x%s", got[j],
+					   p->addr + off + j, want, (r->attr & MA_WIPE) ? " (wipeonfork)" : "");
+		}
+		d->bytes_checked += sizeof(got);
+		/* the child writes; the parent must not see it */
+		unsigned char mark[8] = { 0xde, 0xad, 0xbe, 0xef, 0x01, 0x02, 0x03, 0x04 };
+		if (mmk_access_vm(c->mm, p->addr + off, mark, sizeof(mark), true) == (long)sizeof(mark)) {
+			unsigned char back[8];
+			long m = mmk_access_vm(d->task->mm, p->addr + off, back, sizeof(back), false);
+			MDRV_EXPECT(m == (long)sizeof(back), "fork: the parent cannot read %#lx", p->addr + off);
+			if (memcmp(back, p->data + off, sizeof(back)) != 0)
+				MODEL_FAIL("fork: the child's write at %#lx shows in the parent (no copy-on-write)",
+					   p->addr + off);
+		}
+	}
+}
+#endif
+
 /* fork: the child's address space is the parent's minus VM_DONTCOPY, unlocked */
 static inline void mdrv_fork_check(struct mdriver *d)
 {
@@ -919,6 +1026,10 @@ static inline void mdrv_fork_check(struct mdriver *d)
 	}
 	model_free(&want);
 	model_free(&got);
+#ifdef MODEL_PAGES
+	if (d->pages)
+		mdrv_fork_pages(d, c);
+#endif
 	if (do_exit(c) != 0)
 		MODEL_FAIL("fork: do_exit of the child failed");
 	mdrv_check(d, NULL);
@@ -977,8 +1088,26 @@ static inline unsigned long mdrv_pick_prot(const struct msource *src)
 /* one call; returns false when the source is exhausted (fuzzing) */
 static inline void mdrv_random_op(struct mdriver *d, const struct msource *src)
 {
-	unsigned op = src->next(src->priv) % 100;
+	unsigned op = src->next(src->priv) % (d->pages ? 125 : 100);
 	unsigned long addr = mdrv_pick_addr(d, src), len = mdrv_pick_len(src);
+#ifdef MODEL_PAGES
+	if (op >= 100) {
+		unsigned x = src->next(src->priv);
+		unsigned char bytes[256];
+		for (unsigned i = 0; i < sizeof(bytes); i += 4) {
+			unsigned v = src->next(src->priv);
+			memcpy(bytes + i, &v, 4);
+		}
+		unsigned long n = x % 200 + 1;
+		addr = (addr & PAGE_MASK) + (x >> 8) % PAGE_SIZE;
+		if ((x >> 20) % 4 == 0)
+			addr = (addr & PAGE_MASK) + PAGE_SIZE - n / 2; /* across a page boundary */
+		if (d->npg && (x >> 22) % 3 != 0) /* mostly where something was written */
+			addr = d->pg[(x >> 24) % (unsigned)d->npg]->addr + (src->next(src->priv) % PAGE_SIZE);
+		mdrv_access(d, addr, n, op < 110 ? 1 : op < 115 ? 0 : op < 120 ? 3 : 2, bytes);
+		return;
+	}
+#endif
 	if (op < 22) {
 		unsigned x = src->next(src->priv);
 		unsigned long flags = (x & 1) ? MAP_PRIVATE : MAP_SHARED;

@@ -90,6 +90,7 @@ for t in $targets; do
 			total_crash=$((total_crash + 1))
 		fi
 	fi
+	rm -rf "$OUT/crashes/$t"
 	mkdir -p "$OUT/corpus/$t" "$OUT/crashes/$t"
 	seeds=""
 	[ -d "fuzz/corpus/$t" ] && seeds="fuzz/corpus/$t"

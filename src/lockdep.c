@@ -9,22 +9,31 @@
  *                                  under it: mmdrop -> free_mm, put_task_struct,
  *                                  and mmput_async_flush -> __mmput)
  *     mm->mmap_sem                (the sys_* calls, exit_mm, exec_mmap,
- *                                  exit_mmap, show_maps, dup_mmap's parent)
+ *                                  exit_mmap, show_maps, dup_mmap's parent,
+ *                                  faults, user copies, get_user_pages)
  *       mm->mmap_sem/1            (dup_mmap: the child's, taken nested under
  *                                  the parent's - SINGLE_DEPTH_NESTING)
- *         mm->page_table_lock     (the page layer: page tables, rss counters)
+ *         mm->page_table_lock     (the page layer: page tables, rss counters;
+ *                                  copy_page_range takes the parent's and the
+ *                                  child's one after the other, never nested)
+ *           pcp[i].lock           (page_alloc.c: the per-CPU free lists;
+ *                                  mmk_mem_info takes all of them, nested)
+ *             zone.lock           (page_alloc.c: the buddy free lists)
  *       tasklist_lock             (task_lock in exit_mm/exec_mmap/kthread_use_mm,
  *                                  the task list, put_task_struct)
  *         mmk_mm_list_lock        (registry of live mms: mm_init, free_mm,
  *                                  mmk_check_all under tasklist_lock)
  *     mmlist_lock                 (swapoff's walk, mmlist_add_after, __mmput)
- *     async_lock                  (mmput_async's queue)
+ *     async_lock                  (mmput_async's queue; "src/fork.c:348" in
+ *                                  reports: a static lock is named by its line)
  *     parent->vfork_wait.lock     (a raw pthread mutex: mm_release takes
  *       tasklist_lock               tasklist_lock under it; not validated)
- *   slab locks, innermost, raw pthread mutexes (not validated):
+ *   raw pthread mutexes, innermost, not validated: the slab allocator's
  *     kmalloc_lock -> slab_mutex -> cachep->list_lock -> pagemap_lock;
- *     fail_lock (failslab) is a leaf. Every lock above may allocate or free,
- *     so every lock above nests outside the slab locks.
+ *     filemap.c's cache_lock, page_alloc.c's mem_lock, failslab's fail_lock
+ *     (a leaf). Every lock above may allocate or free, so every lock above
+ *     nests outside them. They can be annotated with lockdep_acquire /
+ *     lockdep_release (mmkit/lockdep.h) by their owners.
  *
  * Differences from the kernel worth knowing: in Linux rq->lock is a leaf
  * (finish_task_switch drops the lazy mm after the runqueue lock is released,

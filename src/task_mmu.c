@@ -270,8 +270,24 @@ struct mem_size_stats {
  */
 static void smap_gather_stats(struct vm_area_struct *vma, struct mem_size_stats *mss)
 {
-	(void)vma;
-	(void)mss;
+	struct mmk_page_stats st = { 0 };
+
+	mmk_smaps_vma(vma, &st);
+	mss->resident += st.resident;
+	mss->shared_clean += st.shared_clean;
+	mss->shared_dirty += st.shared_dirty;
+	mss->private_clean += st.private_clean;
+	mss->private_dirty += st.private_dirty;
+	mss->referenced += st.referenced;
+	mss->anonymous += st.anonymous;
+	mss->lazyfree += st.lazyfree;
+	mss->swap += st.swap;
+	mss->pss += st.pss;
+	mss->pss_anon += st.pss_anon;
+	mss->pss_file += st.pss_file;
+	mss->pss_shmem += st.pss_shmem;
+	mss->pss_dirty += st.pss_dirty;
+	mss->pss_locked += st.pss_locked;
 }
 
 /* "Label:" padded to @label_width, then the value in kB right-aligned in @width */

@@ -1006,6 +1006,14 @@ static __attribute__((unused)) void kd_run_free(struct kd_run *run)
 }
 
 static char kd_file_path[256];
+static int kd_file_owner; /* the pid that created it: forked children must not unlink it */
+
+static __attribute__((unused)) void kd_file_cleanup(void)
+{
+	if (kd_file_path[0] && kd_file_owner == (int)getpid())
+		unlink(kd_file_path);
+	kd_file_path[0] = 0;
+}
 
 /* the test file both sides map: KD_FILE_SIZE bytes */
 static __attribute__((unused)) const char *kd_file_setup(void)
@@ -1016,6 +1024,7 @@ static __attribute__((unused)) const char *kd_file_setup(void)
 	if (!dir || !*dir)
 		dir = "/tmp";
 	snprintf(kd_file_path, sizeof kd_file_path, "%s/kdiff-%d.dat", dir, (int)getpid());
+	kd_file_owner = (int)getpid();
 	int fd = open(kd_file_path, O_RDWR | O_CREAT | O_TRUNC, 0644);
 	if (fd < 0) {
 		kd_file_path[0] = 0;
@@ -1031,14 +1040,10 @@ static __attribute__((unused)) const char *kd_file_setup(void)
 		return NULL;
 	}
 	close(fd);
+	static int registered;
+	if (!registered++)
+		atexit(kd_file_cleanup); /* a failing test exits through CHECK */
 	return kd_file_path;
-}
-
-static __attribute__((unused)) void kd_file_cleanup(void)
-{
-	if (kd_file_path[0])
-		unlink(kd_file_path);
-	kd_file_path[0] = 0;
 }
 
 /*

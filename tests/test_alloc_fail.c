@@ -15,6 +15,12 @@
  *   alloc_fail: N operations, M allocation points failed and survived
  */
 #include <mmkit/mmkit.h>
+#if defined(__has_include)
+#if __has_include(<mmkit/page.h>)
+#include <mmkit/page.h>
+#define AF_PAGES 1
+#endif
+#endif
 #include "harness.h"
 #define MODEL_FAIL(...) do { fprintf(stderr, __VA_ARGS__); fputc('\n', stderr); exit(1); } while (0)
 #include "../fuzz/model.h"
@@ -232,6 +238,70 @@ static long op_import(struct ctx *c)
 
 static void undo_munmap_address(struct ctx *c) { (void)c; }
 
+#ifdef AF_PAGES
+/* ---- the page layer: faults, user copies, fork with pages ---------------- */
+static const char pattern[] = "the quick brown fox jumps over the lazy dog";
+static void prep_pages(struct ctx *c)
+{
+	/* contents in A (faulted), C (shared) and D's first VMA */
+	CHECK_EQ(mmk_copy_to_user(c->mm, BASE_A + 100, pattern, sizeof(pattern)), 0);
+	CHECK_EQ(mmk_copy_to_user(c->mm, BASE_A + 9 * PAGE_SIZE - 10, pattern, sizeof(pattern)), 0);
+	CHECK_EQ(mmk_copy_to_user(c->mm, BASE_C + 5, pattern, sizeof(pattern)), 0);
+	CHECK_EQ(mmk_copy_to_user(c->mm, BASE_D + 7, pattern, sizeof(pattern)), 0);
+}
+/* the contents are still there */
+static void check_pages(struct ctx *c)
+{
+	static const unsigned long at[] = { BASE_A + 100, BASE_A + 9 * PAGE_SIZE - 10, BASE_C + 5, BASE_D + 7 };
+	for (unsigned i = 0; i < sizeof(at) / sizeof(at[0]); i++) {
+		char buf[sizeof(pattern)];
+		CHECK_EQ(mmk_copy_from_user(c->mm, buf, at[i], sizeof(buf)), 0);
+		CHECK(!memcmp(buf, pattern, sizeof(buf)));
+	}
+}
+static long op_fault_anon(struct ctx *c) { return mmk_fault(c->mm, BASE_D + 5 * PAGE_SIZE, true); }
+static long op_fault_read(struct ctx *c) { return mmk_fault(c->mm, BASE_D + 6 * PAGE_SIZE, false); }
+static void prep_cow(struct ctx *c)
+{
+	prep_pages(c);
+	struct task_struct *t = kernel_clone(c->p, 0, "cow");
+	CHECK(!IS_ERR(t));
+	c->obj = t;
+}
+static long op_fault_cow(struct ctx *c)
+{
+	/* the child writes to a page it shares with its parent: a copy */
+	struct task_struct *t = c->obj;
+	long r = mmk_copy_to_user(t->mm, BASE_A + 100, "X", 1);
+	char buf[sizeof(pattern)];
+	CHECK_EQ(mmk_copy_from_user(c->mm, buf, BASE_A + 100, sizeof(buf)), 0);
+	CHECK(!memcmp(buf, pattern, sizeof(buf))); /* the parent never sees it */
+	return r;
+}
+static long op_copy_to_user(struct ctx *c)
+{
+	return mmk_copy_to_user(c->mm, BASE_D + 5 * PAGE_SIZE - 20, pattern, sizeof(pattern));
+}
+static long op_access_vm(struct ctx *c)
+{
+	/* a forced write into a read-only private file mapping: COW */
+	long n = mmk_access_vm(c->mm, BASE_B + 10, (void *)pattern, sizeof(pattern), true);
+	return n == (long)sizeof(pattern) ? 0 : -ENOMEM;
+}
+static long op_fork_pages(struct ctx *c)
+{
+	long r = clone_with(c, 0);
+	if (r == 0) {
+		char buf[sizeof(pattern)];
+		struct task_struct *t = c->obj;
+		CHECK_EQ(mmk_copy_from_user(t->mm, buf, BASE_A + 100, sizeof(buf)), 0);
+		CHECK(!memcmp(buf, pattern, sizeof(buf)));
+	}
+	return r;
+}
+static bool failed_fault(struct ctx *c, long ret) { (void)c; return ret == -ENOMEM || ret == -EFAULT; }
+#endif
+
 static bool failed_err(struct ctx *c, long ret) { (void)c; return ret == -ENOMEM; }
 static bool failed_eagain(struct ctx *c, long ret) { (void)c; return ret == -EAGAIN; }
 static bool failed_brk(struct ctx *c, long ret) { return (unsigned long)ret == c->mm->brk && c->mm->brk != 0; }
@@ -275,6 +345,14 @@ static const struct afop ops[] = {
 	OP("sys_mlockall", KEEP_NOTHING, op_mlockall, NULL, failed_err, true)
 	OP("install_special_mapping", KEEP_TEXT, op_special, NULL, failed_err, true)
 	OP("mmk_import_maps", KEEP_NOTHING, op_import, NULL, failed_err, false)
+#ifdef AF_PAGES
+	OPPREP("mmk_fault write (anon)", KEEP_TEXT, prep_pages, op_fault_anon, failed_fault)
+	OPPREP("mmk_fault read (zero page)", KEEP_TEXT, prep_pages, op_fault_read, failed_fault)
+	OPPREP("COW fault in a fork child", KEEP_TEXT, prep_cow, op_fault_cow, failed_fault)
+	OPPREP("mmk_copy_to_user (2 pages)", KEEP_TEXT, prep_pages, op_copy_to_user, failed_fault)
+	OPPREP("mmk_access_vm COW write", KEEP_TEXT, prep_pages, op_access_vm, failed_fault)
+	OPPREP("kernel_clone fork with pages", KEEP_TEXT, prep_pages, op_fork_pages, failed_err)
+#endif
 };
 #define NOPS ((int)(sizeof(ops) / sizeof(ops[0])))
 
@@ -359,6 +437,8 @@ static void run_op(const struct afop *op)
 			}
 			if (op->undo && c.obj)
 				op->undo(&c);
+			else if (!op->undo && c.obj && op->needs_process && op->prep)
+				undo_fork(&c); /* a child the operation created */
 		} else {
 			points++;
 			if (op->keep != KEEP_NOTHING && c.mm && c.p && c.p->state != TASK_DEAD && c.p->mm == c.mm) {
@@ -381,10 +461,22 @@ static void run_op(const struct afop *op)
 					exit(1);
 				}
 				free(t2);
+#ifdef AF_PAGES
+				if (op->prep == prep_pages || op->prep == prep_cow)
+					check_pages(&c);
+#endif
 				cache_counts(&cc1);
 				for (int i = 0; i < cc0.n && i < cc1.n; i++) {
 					if (op->keep == KEEP_RANGES && !strcmp(cc0.name[i], "vm_area_struct"))
 						continue; /* a split may stay behind */
+#ifdef AF_PAGES
+					/* a failed fault keeps the anon_vma and page tables it
+					 * prepared (do_anonymous_page's oom path) */
+					if ((op->prep == prep_pages || op->prep == prep_cow) &&
+					    (!strcmp(cc0.name[i], "anon_vma") || strstr(cc0.name[i], "pgtable") ||
+					     strstr(cc0.name[i], "pte")))
+						continue;
+#endif
 					if (cc0.live[i] != cc1.live[i]) {
 						fprintf(stderr, "%s: failure %ld: cache %s had %ld live objects, now %ld\n",
 							op->name, k, cc0.name[i], cc0.live[i], cc1.live[i]);

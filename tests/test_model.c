@@ -9,6 +9,12 @@
  * MMK_MODEL_OPS=N run more (fuzz/fuzz_api.c drives the same model).
  */
 #include <mmkit/mmkit.h>
+#if defined(__has_include)
+#if __has_include(<mmkit/page.h>)
+#include <mmkit/page.h>
+#define MODEL_PAGES 1
+#endif
+#endif
 #include "harness.h"
 #define MODEL_FAIL(...) do { fprintf(stderr, __VA_ARGS__); fputc('\n', stderr); exit(1); } while (0)
 #include "../fuzz/model.h"
@@ -22,7 +28,7 @@ static unsigned xs_next(void *priv)
 	return *s;
 }
 
-static void run_seed(unsigned seed, long nops)
+static void run_seed(unsigned seed, long nops, bool pages)
 {
 	memset(&mmk_hooks, 0, sizeof(mmk_hooks));
 	CHECK_EQ(mmk_boot(4), 0);
@@ -33,13 +39,17 @@ static void run_seed(unsigned seed, long nops)
 	/* an exec'd process's heap: empty, at a fixed place; no mlock limit */
 	mm->start_brk = mm->brk = 0x10000000UL;
 	mm->cap_ipc_lock = true;
+	d.pages = pages;
 	unsigned state = seed * 2654435761u + 1;
 	struct msource src = { xs_next, &state };
 	for (long i = 0; i < nops; i++)
 		mdrv_random_op(&d, &src);
 	CHECK_EQ(mmk_check_all(NULL), 0);
-	fprintf(stderr, "seed %u: %lu calls, %lu refused as the model required, %lu allowed failures, %d ranges at the end\n",
-		seed, d.ops, d.must_fail_checked, d.failed_ok, d.m.n);
+	fprintf(stderr, "seed %u: %lu calls, %lu refused as the model required, %lu allowed failures, %d ranges at the end"
+		"%s%lu%s%lu%s\n", seed, d.ops, d.must_fail_checked, d.failed_ok, d.m.n,
+		pages ? ", " : "", pages ? d.copies : 0, pages ? " user copies, " : "", pages ? d.bytes_checked : 0,
+		pages ? " bytes checked" : "");
+	mpg_free(&d);
 	CHECK_EQ(do_exit(d.task), 0);
 	model_free(&d.m);
 	model_free(&d.scratch);
@@ -57,7 +67,21 @@ TEST(fixed_seeds)
 {
 	long seeds = env_long("MMK_MODEL_SEEDS", 6), ops = env_long("MMK_MODEL_OPS", 2000);
 	for (long s = 1; s <= seeds; s++)
-		run_seed((unsigned)s, ops);
+		run_seed((unsigned)s, ops, false);
+}
+
+/* the same with reads and writes through the page layer, checked against
+ * a byte map: contents follow mremap, vanish with munmap/MADV_DONTNEED,
+ * are copied by fork (zero with MADV_WIPEONFORK) and copied on write */
+TEST(page_contents)
+{
+#ifdef MODEL_PAGES
+	long seeds = env_long("MMK_MODEL_SEEDS", 6), ops = env_long("MMK_MODEL_OPS", 2000);
+	for (long s = 1; s <= seeds; s++)
+		run_seed((unsigned)(1000 + s), ops, true);
+#else
+	SKIP("no page layer (include/mmkit/page.h)");
+#endif
 }
 
 /* the model's own sanity: a hand-written sequence with known answers */
@@ -94,5 +118,5 @@ TEST(model_known_answers)
 	CHECK_EQ(mmk_shutdown(), 0);
 }
 
-#define TESTS(X) X(model_known_answers) X(fixed_seeds)
+#define TESTS(X) X(model_known_answers) X(fixed_seeds) X(page_contents)
 TEST_MAIN("model", TESTS)
