@@ -20,6 +20,7 @@
  * is freed when its CPU switches away from it.
  */
 #include "internal.h"
+#include <mmkit/page.h>
 
 int nr_cpu_ids;
 static struct rq runqueues[MMK_MAX_CPUS];
@@ -194,6 +195,7 @@ long mmk_shutdown(void)
 	}
 	mmk_for_each_mm(report_leaked_mm, &leaked);
 	INIT_LIST_HEAD(&mmk_mm_list); /* the caches below take any leftovers with them */
+	leaked += mmk_mem_shutdown();  /* simulated RAM: every frame must be free */
 	leaked += proc_caches_destroy();
 	nr_cpu_ids = 0;
 	booted = false;

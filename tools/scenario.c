@@ -12,6 +12,7 @@
 #include "scenario.h"
 #include "report.h"
 #include <mmkit/mmkit.h>
+#include <mmkit/page.h>
 #include <ctype.h>
 #include <errno.h>
 #include <stdarg.h>
@@ -568,6 +569,9 @@ static bool mm_key(struct scn *s, struct mm_struct *mm, const char *key, long *v
 	else if (!strcmp(key, "rss_shmem")) *v = atomic_long_read(&mm->rss_stat[MM_SHMEMPAGES]);
 	else if (!strcmp(key, "swapents")) *v = atomic_long_read(&mm->rss_stat[MM_SWAPENTS]);
 	else if (!strcmp(key, "on_mmlist")) *v = on_mmlist(mm);
+	else if (!strcmp(key, "pgtables_bytes")) *v = atomic_long_read(&mm->pgtables_bytes);
+	else if (!strcmp(key, "rss")) *v = (long)mm->rss;
+	else if (!strcmp(key, "hiwater_rss")) *v = (long)mm->hiwater_rss;
 	else
 		return false;
 	(void)s;
@@ -749,6 +753,63 @@ static void print_seq(struct scn *s, struct seq_file *m)
 	if (m->buf)
 		fputs(m->buf, s->out);
 	seq_release(m);
+}
+
+/* "text" with \\n \\t \\\\ \\" \\xNN escapes, or a bare word; returns the length */
+static size_t unquote(struct scn *s, const char *tok, char *out, size_t cap)
+{
+	size_t n = 0;
+	const char *p = tok;
+	bool quoted = *p == '"';
+	if (quoted)
+		p++;
+	while (*p && !(quoted && *p == '"')) {
+		char c = *p++;
+		if (c == '\\' && *p) {
+			char e = *p++;
+			if (e == 'n')
+				c = '\n';
+			else if (e == 't')
+				c = '\t';
+			else if (e == '0')
+				c = 0;
+			else if (e == 'x' && isxdigit((unsigned char)p[0]) && isxdigit((unsigned char)p[1])) {
+				char hex[3] = { p[0], p[1], 0 };
+				c = (char)strtol(hex, NULL, 16);
+				p += 2;
+			} else
+				c = e;
+		}
+		if (n == cap)
+			die(s, 2, "text too long");
+		out[n++] = c;
+	}
+	if (quoted && *p != '"')
+		die(s, 2, "unterminated string");
+	return n;
+}
+
+/* bytes as the result string: printable ASCII as is, the rest escaped */
+static void set_bytes(struct scn *s, const unsigned char *b, size_t n)
+{
+	char *o = malloc(n * 4 + 1);
+	size_t k = 0;
+	if (!o)
+		die(s, 2, "out of memory");
+	for (size_t i = 0; i < n; i++) {
+		if (b[i] == '"' || b[i] == '\\') {
+			o[k++] = '\\';
+			o[k++] = (char)b[i];
+		} else if (b[i] >= 0x20 && b[i] < 0x7f) {
+			o[k++] = (char)b[i];
+		} else {
+			k += (size_t)sprintf(o + k, "\\x%02x", b[i]);
+		}
+	}
+	o[k] = 0;
+	free(s->rs);
+	s->rs = o;
+	s->rk = RES_STR;
 }
 
 static void run_command(struct scn *s, char **tok, int n, const char *rest)
@@ -1061,6 +1122,46 @@ static void run_command(struct scn *s, char **tok, int n, const char *rest)
 		else
 			proc_pid_statm(&m, t->mm);
 		print_seq(s, &m);
+	} else if (!strcmp(v, "write")) {
+		need(s, n, 4, "write T ADDR TEXT");
+		t = user_task_arg(s, tok[1]);
+		char buf[1024];
+		size_t len = unquote(s, tok[3], buf, sizeof(buf));
+		set_sysret(s, mmk_copy_to_user(t->mm, num_arg(s, tok[2], "address"), buf, len), false);
+	} else if (!strcmp(v, "read")) {
+		need(s, n, 4, "read T ADDR LEN");
+		t = user_task_arg(s, tok[1]);
+		unsigned long len = num_arg(s, tok[3], "length");
+		if (len > 65536)
+			die(s, 2, "read: at most 65536 bytes at a time");
+		unsigned char *buf = calloc(1, len ? len : 1);
+		if (!buf)
+			die(s, 2, "out of memory");
+		long r = mmk_copy_from_user(t->mm, buf, num_arg(s, tok[2], "address"), len);
+		if (r)
+			set_sysret(s, r, false);
+		else
+			set_bytes(s, buf, len);
+		free(buf);
+	} else if (!strcmp(v, "touch")) {
+		need(s, n, 5, "touch T ADDR LEN r|w");
+		t = user_task_arg(s, tok[1]);
+		bool w = !strcmp(tok[4], "w");
+		if (!w && strcmp(tok[4], "r"))
+			die(s, 2, "touch: r or w, not '%s'", tok[4]);
+		unsigned long a = num_arg(s, tok[2], "address"), len = num_arg(s, tok[3], "length");
+		long r = 0;
+		for (unsigned long p = a & PAGE_MASK; len && p < a + len && !r; p += PAGE_SIZE) {
+			r = mmk_fault(t->mm, p, w);
+			if (p + PAGE_SIZE < p)
+				break;
+		}
+		set_sysret(s, r, false);
+	} else if (!strcmp(v, "meminfo")) {
+		struct mmk_meminfo mi;
+		mmk_mem_info(&mi);
+		fprintf(s->out, "  RAM %lu frames: %lu free, %lu used (%lu page cache, %lu page tables), %lu reserved\n",
+			mi.total, mi.free, mi.used, mi.pagecache, mi.pgtables, mi.reserved);
 	} else if (!strcmp(v, "sysctl")) {
 		need(s, n, 2, "sysctl NAME=VALUE");
 		char *eq = strchr(tok[1], '=');
@@ -1183,8 +1284,10 @@ static int tokenize(struct scn *s, char *line, char **tok)
 		if (*p == '"' || (strncmp(p, "ret=\"", 5) == 0)) {
 			/* a quoted string runs to the closing quote */
 			tok[n++] = p;
-			char *q = strchr(p + (*p == '"' ? 1 : 5), '"');
-			if (!q)
+			char *q = p + (*p == '"' ? 1 : 5);
+			while (*q && *q != '"')
+				q += (*q == '\\' && q[1]) ? 2 : 1;
+			if (!*q)
 				die(s, 2, "unterminated string");
 			p = q + 1;
 			if (*p)
