@@ -146,14 +146,16 @@ int main(int argc, char **argv)
 	CHECK(r == 0);
 	mmput(scratch); /* mm_users 1 -> 0: torn down and freed */
 
-	/* 10. tear down: exits, then the page layer, then the machine */
+	/* 10. tear down: the guests exit (p stays on CPU 0, dead, holding its
+	 * mm lazily until the CPU switches away); mmk_shutdown idles every CPU,
+	 * frees what is left, releases simulated RAM and the caches, and
+	 * counts whatever leaked: objects and frames */
 	CHECK(do_exit(c) == 0);
 	CHECK(do_exit(p) == 0);
-	long objects = mmk_shutdown();
-	long frames = mmk_mem_shutdown();
+	long leaked = mmk_shutdown();
 	unsigned long warnings = atomic_load(&mmk_warnings);
-	printf("leaks: %ld frames, %ld objects, %lu warnings\n", frames, objects, warnings);
-	CHECK(frames == 0 && objects == 0 && warnings == 0);
+	printf("leaks: %ld objects or frames, %lu warnings\n", leaked, warnings);
+	CHECK(leaked == 0 && warnings == 0);
 
 	printf("%s\n", failures ? "FAILED" : "ok");
 	return failures ? 1 : 0;

@@ -190,6 +190,9 @@ struct mm_struct *mm_alloc(void)
 	mm->task_size = TASK_SIZE_47;
 	if (!mm_init(mm, NULL))
 		return NULL;
+	/* the kernel leaves the layout to exec (setup_new_exec); a library user
+	 * gets the default x86-64 layout at once, exec picks it again */
+	arch_pick_mmap_layout(mm);
 	mmk_trace("mm_alloc", mm);
 	/* the seeds' rule: every address space is on swapoff's list from birth
 	 * (2.4's exec_mmap put a fresh mm right after init_mm) */
@@ -247,9 +250,13 @@ static void __mmdrop(struct mm_struct *mm)
 	free_mm(mm);
 }
 
+/* the hot reference counts test the trace hook in line: no call when unset */
+#define mmk_trace_fast(func, mm) \
+	do { if (unlikely(mmk_hooks.trace != NULL)) mmk_trace(func, mm); } while (0)
+
 void mmgrab(struct mm_struct *mm)
 {
-	mmk_trace("mmgrab", mm);
+	mmk_trace_fast("mmgrab", mm);
 	/* a plain increment, as the kernel's; a grab needs a reference already,
 	 * so an old value of 0 means the struct was being freed: undo, report */
 	if (atomic_fetch_add_explicit(&mm->mm_count.counter, 1, memory_order_relaxed) <= 0) {
@@ -261,7 +268,7 @@ void mmgrab(struct mm_struct *mm)
 void mmdrop(struct mm_struct *mm)
 {
 	int old;
-	mmk_trace("mmdrop", mm);
+	mmk_trace_fast("mmdrop", mm);
 	old = atomic_fetch_sub(&mm->mm_count.counter, 1);
 	if (old == 1) {
 		__mmdrop(mm);
@@ -277,7 +284,7 @@ void mmdrop_lazy_tlb(struct mm_struct *mm) { mmdrop(mm); }
 
 void mmget(struct mm_struct *mm)
 {
-	mmk_trace("mmget", mm);
+	mmk_trace_fast("mmget", mm);
 	/* only a holder of a user reference may take another one: an old value
 	 * of 0 means the address space is already being torn down */
 	if (atomic_fetch_add_explicit(&mm->mm_users.counter, 1, memory_order_relaxed) <= 0) {
@@ -335,7 +342,7 @@ static int mmput_dec(struct mm_struct *mm)
 
 void mmput(struct mm_struct *mm)
 {
-	mmk_trace("mmput", mm);
+	mmk_trace_fast("mmput", mm);
 	if (mmput_dec(mm) == 0)
 		__mmput(mm);
 }
@@ -567,13 +574,19 @@ struct task_struct *kernel_clone(struct task_struct *parent, unsigned long clone
 
 struct mm_struct *get_task_mm(struct task_struct *task)
 {
-	struct mm_struct *mm = task->mm;
+	struct mm_struct *mm;
+
+	/* task_lock: exit_mm clears ->mm under it before it puts its user
+	 * reference, so an mm seen here still has that reference behind it */
+	spin_lock(&tasklist_lock);
+	mm = task->mm;
 	if (mm) {
 		if (task->flags & PF_KTHREAD)
 			mm = NULL; /* a borrowed mm is not the task's to give */
 		else
 			mmget(mm);
 	}
+	spin_unlock(&tasklist_lock);
 	return mm;
 }
 

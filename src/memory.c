@@ -268,7 +268,7 @@ static int do_cow_fault(struct vm_area_struct *vma, unsigned long addr, pte_t *p
 		put_page(page);
 		return VM_FAULT_OOM;
 	}
-	memcpy(page_address(page), page_address(src), PAGE_SIZE);
+	mmk_copy_frame(page_address(page), page_address(src));
 	put_page(src);
 	page_set_anon(page, vma, addr);
 	spin_lock(&mm->page_table_lock);
@@ -321,7 +321,7 @@ static int wp_page_copy(struct vm_area_struct *vma, unsigned long addr, pte_t *p
 	if (!page)
 		return VM_FAULT_OOM;
 	if (old)
-		memcpy(page_address(page), page_address(old), PAGE_SIZE);
+		mmk_copy_frame(page_address(page), page_address(old));
 	page_set_anon(page, vma, addr);
 	spin_lock(&mm->page_table_lock);
 	if (pte_get(ptep) != orig) {

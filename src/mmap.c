@@ -898,12 +898,16 @@ int dup_mmap(struct mm_struct *mm, struct mm_struct *oldmm)
 	return retval;
 }
 
+/* vma.c: forget the find_vma index of @mm (it is losing every VMA) */
+void vma_index_drop(struct mm_struct *mm);
+
 /* exit_mmap - the last user is gone: every VMA goes, the mm is empty */
 void exit_mmap(struct mm_struct *mm)
 {
 	struct vm_area_struct *vma, *next;
 
 	down_write(&mm->mmap_sem);
+	vma_index_drop(mm);
 	/* every page and every page table goes first */
 	exit_mmap_pages(mm);
 	for (vma = mm->mmap; vma; vma = next) {

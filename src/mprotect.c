@@ -44,7 +44,10 @@ static int mprotect_fixup(struct mm_struct *mm, struct vm_area_struct *vma,
 		return (int)PTR_ERR(vma);
 	*pvma = vma;
 	vma->vm_flags = newflags;
-	change_protection(vma, start, end);
+	/* no page table below the PGD (pgtables_bytes counts them all): no
+	 * PTE to rewrite, and the walk with page_table_lock is skipped */
+	if (atomic_long_read(&mm->pgtables_bytes))
+		change_protection(vma, start, end);
 
 	/* a locked private VMA turning writable: break COW now, as the
 	 * kernel does, instead of at the first write */

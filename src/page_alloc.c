@@ -309,6 +309,17 @@ unsigned long mmk_mem_used(void)
 	return mi.used - mi.pagecache - mi.pgtables;
 }
 
+int mmk_mem_prefault(void)
+{
+	mem_ensure();
+#ifdef MADV_POPULATE_WRITE
+	if (madvise(mem_base, nr_frames << PAGE_SHIFT, MADV_POPULATE_WRITE) == 0)
+		return 0;
+#endif
+	/* a host before Linux 5.14: nothing done, frames fault in as used */
+	return -errno;
+}
+
 long mmk_drop_caches(void)
 {
 	mem_ensure();
@@ -406,6 +417,19 @@ static struct page *get_page_from_freelist(unsigned int order)
 	return p;
 }
 
+/* zeroing and copying whole frames: rep stosb/movsb through libc, as the
+ * kernel's clear_page/copy_page (non-temporal stores were tried: no faster
+ * for large working sets, much slower for small ones) */
+void mmk_clear_frames(void *dst, size_t bytes)
+{
+	memset(dst, 0, bytes);
+}
+
+void mmk_copy_frame(void *dst, const void *src)
+{
+	memcpy(dst, src, PAGE_SIZE);
+}
+
 struct page *alloc_pages(gfp_t gfp, unsigned int order)
 {
 	struct page *p;
@@ -430,7 +454,7 @@ struct page *alloc_pages(gfp_t gfp, unsigned int order)
 	p->index = 0;
 	p->order = order;
 	if (gfp & __GFP_ZERO)
-		memset(page_address(p), 0, PAGE_SIZE << order);
+		mmk_clear_frames(page_address(p), PAGE_SIZE << order);
 	return p;
 }
 

@@ -30,6 +30,7 @@
  * lookups (find_vma & co.), which need it held for reading.
  */
 #include "vma.h"
+#include <stdlib.h>
 
 /* ---- VMA objects (kernel/fork.c: vm_area_alloc & co.) ---------------- */
 
@@ -182,6 +183,231 @@ static inline void mmap_cache_reset(struct mm_struct *mm)
 }
 
 /*
+ * The find_vma index of a large address space. A red-black tree of a
+ * million VMAs is some 20 levels of pointers, each a cache and TLB miss;
+ * a sorted array of the VMAs' ends is the same binary search over 16 MiB
+ * of contiguous memory, about ten times faster. So an mm of at least
+ * VMA_INDEX_MIN VMAs that has seen as many lookups as it has VMAs since
+ * its last change (the index then costs at most one more list walk per
+ * tree walk already done) gets a snapshot: (vm_end, vma) pairs in address
+ * order, built by a lookup under mmap_sem for reading and published with
+ * a compare-and-swap (concurrent builders: the loser frees its copy).
+ * Every change of the VMA set or of a VMA's bounds (vma_link_after,
+ * vma_unlink, vma_set_range, exit_mmap through vma_index_drop) runs under
+ * mmap_sem for writing and throws the snapshot away. The tree stays the
+ * truth; the index is plain malloc memory (its absence is never an error,
+ * and it stays out of the fault injector's count).
+ *
+ * struct mm_struct has no field for it: the snapshots live in a small
+ * table keyed by the mm (open addressing, linear probing, tombstones),
+ * which holds an entry exactly while its mm has >= VMA_INDEX_MIN VMAs and
+ * was looked up; smaller mms never probe it. Entries are created under
+ * vma_index_lock and read without it.
+ */
+#define VMA_INDEX_MIN 4096
+#define VMA_INDEX_SLOTS 256
+#define VMA_INDEX_TOMB ((struct mm_struct *)1)
+
+struct vma_index_pair {
+	unsigned long end;
+	struct vm_area_struct *vma;
+};
+struct vma_index {
+	long n;
+	struct vma_index_pair pair[];
+};
+struct vma_index_slot {
+	MMK_ATOMIC(struct mm_struct *) mm;
+	MMK_ATOMIC(struct vma_index *) index;
+	MMK_ATOMIC(long) lookups; /* tree walks since the last change */
+} __attribute__((aligned(64)));
+
+static struct vma_index_slot vma_index_table[VMA_INDEX_SLOTS];
+static pthread_mutex_t vma_index_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static inline unsigned int vma_index_hash(const struct mm_struct *mm)
+{
+	return (unsigned int)(((uintptr_t)mm >> 6) * 0x9e3779b97f4a7c15ULL >> 56) & (VMA_INDEX_SLOTS - 1);
+}
+
+static struct vma_index_slot *vma_index_slot(const struct mm_struct *mm)
+{
+	unsigned int h = vma_index_hash(mm);
+
+	for (unsigned int i = 0; i < VMA_INDEX_SLOTS; i++) {
+		struct vma_index_slot *e = &vma_index_table[(h + i) & (VMA_INDEX_SLOTS - 1)];
+		struct mm_struct *m = atomic_load_explicit(&e->mm, memory_order_acquire);
+
+		if (m == mm)
+			return e;
+		if (!m)
+			return NULL;
+	}
+	return NULL;
+}
+
+/* the mm's entry, made if needed; NULL when the table is full */
+static struct vma_index_slot *vma_index_slot_get(struct mm_struct *mm)
+{
+	struct vma_index_slot *e = vma_index_slot(mm), *free_slot = NULL;
+	unsigned int h;
+
+	if (e)
+		return e;
+	pthread_mutex_lock(&vma_index_lock);
+	h = vma_index_hash(mm);
+	for (unsigned int i = 0; i < VMA_INDEX_SLOTS; i++) {
+		struct vma_index_slot *s = &vma_index_table[(h + i) & (VMA_INDEX_SLOTS - 1)];
+		struct mm_struct *m = atomic_load_explicit(&s->mm, memory_order_relaxed);
+
+		if (m == mm) {
+			e = s;
+			break;
+		}
+		if (m == VMA_INDEX_TOMB && !free_slot)
+			free_slot = s;
+		if (!m) {
+			if (!free_slot)
+				free_slot = s;
+			break;
+		}
+	}
+	if (!e && free_slot) {
+		e = free_slot;
+		atomic_store_explicit(&e->index, NULL, memory_order_relaxed);
+		atomic_store_explicit(&e->lookups, 0, memory_order_relaxed);
+		atomic_store_explicit(&e->mm, mm, memory_order_release);
+	}
+	pthread_mutex_unlock(&vma_index_lock);
+	return e;
+}
+
+/* mmap_sem held for writing: the VMAs of @mm changed */
+static void vma_index_changed(struct mm_struct *mm)
+{
+	struct vma_index_slot *e;
+	struct vma_index *idx;
+
+	/* an entry exists only while map_count >= VMA_INDEX_MIN; an unlink
+	 * may just have brought it one below */
+	if (likely(mm->map_count + 1 < VMA_INDEX_MIN))
+		return;
+	e = vma_index_slot(mm);
+	if (!e)
+		return;
+	idx = atomic_load_explicit(&e->index, memory_order_relaxed);
+	if (idx) {
+		atomic_store_explicit(&e->index, NULL, memory_order_relaxed);
+		free(idx);
+	}
+	atomic_store_explicit(&e->lookups, 0, memory_order_relaxed);
+	if (mm->map_count < VMA_INDEX_MIN) {
+		pthread_mutex_lock(&vma_index_lock);
+		atomic_store_explicit(&e->mm, VMA_INDEX_TOMB, memory_order_release);
+		pthread_mutex_unlock(&vma_index_lock);
+	}
+}
+
+/* exit_mmap (mmap_sem held for writing): @mm is about to lose every VMA */
+void vma_index_drop(struct mm_struct *mm);
+void vma_index_drop(struct mm_struct *mm)
+{
+	int count = mm->map_count;
+
+	mm->map_count = 0;
+	vma_index_changed(mm);
+	mm->map_count = count;
+}
+
+static struct vma_index *vma_index_build(struct mm_struct *mm, struct vma_index_slot *e)
+{
+	long n = mm->map_count, i = 0;
+	struct vma_index *idx = malloc(sizeof(*idx) + (size_t)n * sizeof(idx->pair[0])), *old = NULL;
+	struct vm_area_struct *v;
+
+	if (!idx)
+		return NULL;
+	for (v = mm->mmap; v && i < n; v = v->vm_next, i++) {
+		idx->pair[i].end = v->vm_end;
+		idx->pair[i].vma = v;
+	}
+	if (v || i != n) { /* map_count and the list disagree: leave it to the tree */
+		free(idx);
+		return NULL;
+	}
+	idx->n = n;
+	if (!atomic_compare_exchange_strong_explicit(&e->index, &old, idx, memory_order_acq_rel,
+						     memory_order_acquire)) {
+		free(idx);
+		idx = old;
+	}
+	return idx;
+}
+
+/* the first pair with end > @addr: a branch-free binary search */
+static inline struct vm_area_struct *vma_index_find(const struct vma_index *idx, unsigned long addr)
+{
+	const struct vma_index_pair *b = idx->pair;
+	long len = idx->n;
+
+	if (!len)
+		return NULL;
+	while (len > 1) {
+		long half = len >> 1;
+
+		b += b[half - 1].end <= addr ? half : 0;
+		len -= half;
+	}
+	if (b->end <= addr) {
+		b++;
+		if (b == idx->pair + idx->n)
+			return NULL;
+	}
+	return b->vma;
+}
+
+/* find_vma through the index; false when the tree must answer */
+static bool find_vma_indexed(struct mm_struct *mm, unsigned long addr, struct vm_area_struct **pvma)
+{
+	struct vma_index_slot *e = vma_index_slot_get(mm);
+	struct vma_index *idx;
+
+	if (!e)
+		return false;
+	idx = atomic_load_explicit(&e->index, memory_order_acquire);
+	if (!idx) {
+		if (atomic_fetch_add_explicit(&e->lookups, 1, memory_order_relaxed) + 1 < mm->map_count)
+			return false;
+		idx = vma_index_build(mm, e);
+		if (!idx)
+			return false;
+	}
+	*pvma = vma_index_find(idx, addr);
+	return true;
+}
+
+/* validate_mm's part: the index, if any, is the list */
+static int vma_index_validate(struct mm_struct *mm)
+{
+	struct vma_index_slot *e = mm->map_count >= VMA_INDEX_MIN ? vma_index_slot(mm) : NULL;
+	struct vma_index *idx = e ? atomic_load_explicit(&e->index, memory_order_acquire) : NULL;
+	struct vm_area_struct *v;
+	long i = 0;
+
+	if (!idx)
+		return 0;
+	for (v = mm->mmap; v; v = v->vm_next, i++)
+		if (i >= idx->n || idx->pair[i].vma != v || idx->pair[i].end != v->vm_end)
+			break;
+	if (v || i != idx->n) {
+		mmk_warn("validate_mm %p: the find_vma index differs from the VMA list at entry %ld",
+			 (void *)mm, i);
+		return -1;
+	}
+	return 0;
+}
+
+/*
  * vma_link_after - put @vma right after @prev (the first VMA if NULL).
  * In a binary search tree two in-order neighbours are always linked so
  * that either @prev has no right child or its successor has no left child:
@@ -218,6 +444,7 @@ void vma_link_after(struct mm_struct *mm, struct vm_area_struct *vma, struct vm_
 	vma_gap_update(vma);
 	rb_insert_augmented(&vma->vm_rb, &mm->mm_rb, &vma_gap_callbacks);
 	mm->map_count++;
+	vma_index_changed(mm);
 }
 
 void vma_unlink(struct mm_struct *mm, struct vm_area_struct *vma)
@@ -240,6 +467,7 @@ void vma_unlink(struct mm_struct *mm, struct vm_area_struct *vma)
 	vma->vm_next = vma->vm_prev = NULL;
 	mm->map_count--;
 	mmap_cache_reset(mm);
+	vma_index_changed(mm);
 }
 
 void vma_set_range(struct vm_area_struct *vma, unsigned long start, unsigned long end,
@@ -261,6 +489,7 @@ void vma_set_range(struct vm_area_struct *vma, unsigned long start, unsigned lon
 			mm->highest_vm_end = vm_end_gap(vma);
 	}
 	mmap_cache_reset(mm);
+	vma_index_changed(mm);
 }
 
 /* ---- lookups ----------------------------------------------------------- */
@@ -273,6 +502,8 @@ struct vm_area_struct *find_vma(struct mm_struct *mm, unsigned long addr)
 
 	if (vma && vma->vm_start <= addr && vma->vm_end > addr)
 		return vma;
+	if (unlikely(mm->map_count >= VMA_INDEX_MIN) && find_vma_indexed(mm, addr, &vma))
+		goto found;
 	vma = NULL;
 	node = mm->mm_rb.rb_node;
 	while (node) {
@@ -287,6 +518,7 @@ struct vm_area_struct *find_vma(struct mm_struct *mm, unsigned long addr)
 			node = node->rb_right;
 		}
 	}
+found:
 	if (vma)
 		__atomic_store_n(&mm->mmap_cache, vma, __ATOMIC_RELAXED);
 	return vma;
@@ -660,8 +892,13 @@ void vms_complete_munmap_vmas(struct mm_struct *mm, struct vm_area_struct *vma, 
 			mm->locked_vm -= (unsigned long)pages;
 		vm_stat_account(mm, vma->vm_flags, -pages);
 		vma_unlink(mm, vma);
-		/* the pages, the page tables only it needed, shmem pages */
-		unmap_region(mm, vma);
+		/* the pages, the page tables only it needed, shmem pages; an
+		 * anonymous VMA of an mm without a page table below the PGD
+		 * (pgtables_bytes counts them all) has none of the three */
+		if (vma->vm_file || atomic_long_read(&mm->pgtables_bytes))
+			unmap_region(mm, vma);
+		else
+			update_hiwater_rss(mm);
 		remove_vma(vma);
 		vma = next;
 	}
@@ -703,6 +940,8 @@ int validate_mm(struct mm_struct *mm)
 	unsigned long total = 0, data = 0, exec = 0, stack = 0, locked = 0;
 	int bug = 0, count = 0;
 
+	if (vma_index_validate(mm) < 0)
+		bug = 1;
 	if (rb_validate(&mm->mm_rb) < 0) {
 		mmk_warn("validate_mm %p: the red-black tree is broken", (void *)mm);
 		bug = 1;

@@ -58,7 +58,7 @@ else
 		'get_user_pages: 1 page, it reads "hello from the guest"' \
 		'after fork, child wrote: parent reads "hello", child reads "HELLO"' \
 		'mm_users/mm_count: parent 1/1, child 1/1' \
-		'leaks: 0 frames, 0 objects, 0 warnings' \
+		'leaks: 0 objects or frames, 0 warnings' \
 		'ok'
 fi
 exit $rc

@@ -8,8 +8,11 @@
  * writes of single bytes, MADV_POPULATE_READ/WRITE, MADV_DONTNEED and
  * munmap. A child process with transparent huge pages disabled performs
  * them for real and sends back what /proc/self/smaps says of every VMA in
- * the region; mmkit performs the same sequence on its own address space.
- * Every VMA's bounds, Rss and Anonymous must be equal.
+ * the region, then forks: the grandchild performs a few more reads, writes,
+ * populates and DONTNEEDs and reports too (its parent keeping its pages).
+ * mmkit performs the same sequence on its own address space and a dup_mm
+ * of it. Every call's result and every VMA's bounds, Rss, Pss and
+ * Anonymous must be equal.
  *
  * The file is written just before on tmpfs (/dev/shm), so the kernel has it
  * in its page cache whole, in small pages: fault-around then maps the same
@@ -31,6 +34,7 @@
 #define SLOT_PAGES 64
 #define SLOT_STRIDE 96 /* pages: a gap of 32 between slots */
 #define NOPS 60
+#define NEXTRA 16
 #define FILE_BYTES (40 * 4096 + 123)
 #define FILE_PAGES 41
 
@@ -50,7 +54,7 @@ struct slot_state {
 };
 
 struct vma_rec {
-	unsigned long start, end, rss_kb, anon_kb;
+	unsigned long start, end, rss_kb, pss_kb, anon_kb;
 };
 
 static unsigned rng_state;
@@ -74,68 +78,77 @@ static unsigned long touchable(const struct slot_state *s)
 
 static bool writable(int kind) { return kind == K_ANON || kind == K_FILE_PRIV_RW || kind == K_SHMEM; }
 
-static int gen_ops(unsigned seed, struct op *ops)
+static int gen_one(struct slot_state *st, struct op *out, bool after_fork)
+{
+	struct op o = { 0 };
+	struct slot_state *s;
+
+	o.slot = (int)rnd(NSLOT);
+	s = &st[o.slot];
+	if (!after_fork && (!s->mapped || rnd(12) == 0)) {
+		o.type = OP_MAP;
+		o.kind = (int)rnd(NKIND);
+		o.a = 0;
+		o.b = 1 + rnd(SLOT_PAGES);
+		o.pgoff = (o.kind == K_ANON || o.kind == K_SHMEM) ? 0 : rnd(20);
+		s->mapped = true;
+		s->kind = o.kind;
+		s->npages = o.b;
+		s->pgoff = o.pgoff;
+		*out = o;
+		return 1;
+	}
+	unsigned long t = s->mapped ? touchable(s) : 0;
+	if (!t)
+		return 0;
+	switch (rnd(10)) {
+	case 0:
+		if (after_fork)
+			return 0;
+		o.type = OP_UNMAP;
+		s->mapped = false;
+		break;
+	case 1: case 2: case 3:
+		o.type = OP_READ;
+		o.a = rnd((unsigned)t);
+		break;
+	case 4: case 5: case 6:
+		if (!writable(s->kind))
+			return 0;
+		o.type = OP_WRITE;
+		o.a = rnd((unsigned)t);
+		break;
+	case 7:
+		o.type = OP_POP_READ;
+		break;
+	case 8:
+		if (!writable(s->kind))
+			return 0;
+		o.type = OP_POP_WRITE;
+		break;
+	default:
+		o.type = OP_DONTNEED;
+		break;
+	}
+	if (o.type == OP_POP_READ || o.type == OP_POP_WRITE || o.type == OP_DONTNEED) {
+		o.a = rnd((unsigned)t);
+		o.b = o.a + 1 + rnd((unsigned)(t - o.a));
+	}
+	*out = o;
+	return 1;
+}
+
+/* NOPS operations, then NEXTRA more (no map/unmap) for the forked child */
+static void gen_ops(unsigned seed, struct op *ops)
 {
 	struct slot_state st[NSLOT] = { { 0 } };
 	int n = 0;
 
 	rng_state = seed * 2654435761u + 12345;
-	while (n < NOPS) {
-		struct op o = { 0 };
-		struct slot_state *s;
-
-		o.slot = (int)rnd(NSLOT);
-		s = &st[o.slot];
-		if (!s->mapped || rnd(12) == 0) {
-			o.type = OP_MAP;
-			o.kind = (int)rnd(NKIND);
-			o.a = 0;
-			o.b = 1 + rnd(SLOT_PAGES);
-			o.pgoff = (o.kind == K_ANON || o.kind == K_SHMEM) ? 0 : rnd(20);
-			s->mapped = true;
-			s->kind = o.kind;
-			s->npages = o.b;
-			s->pgoff = o.pgoff;
-			ops[n++] = o;
-			continue;
-		}
-		unsigned long t = touchable(s);
-		if (!t)
-			continue;
-		switch (rnd(10)) {
-		case 0:
-			o.type = OP_UNMAP;
-			s->mapped = false;
-			break;
-		case 1: case 2: case 3:
-			o.type = OP_READ;
-			o.a = rnd((unsigned)t);
-			break;
-		case 4: case 5: case 6:
-			if (!writable(s->kind))
-				continue;
-			o.type = OP_WRITE;
-			o.a = rnd((unsigned)t);
-			break;
-		case 7:
-			o.type = OP_POP_READ;
-			break;
-		case 8:
-			if (!writable(s->kind))
-				continue;
-			o.type = OP_POP_WRITE;
-			break;
-		default:
-			o.type = OP_DONTNEED;
-			break;
-		}
-		if (o.type == OP_POP_READ || o.type == OP_POP_WRITE || o.type == OP_DONTNEED) {
-			o.a = rnd((unsigned)t);
-			o.b = o.a + 1 + rnd((unsigned)(t - o.a));
-		}
-		ops[n++] = o;
-	}
-	return n;
+	while (n < NOPS)
+		n += gen_one(st, &ops[n], false);
+	while (n < NOPS + NEXTRA)
+		n += gen_one(st, &ops[n], true);
 }
 
 static int map_flags(int kind)
@@ -153,9 +166,15 @@ static int map_prot(int kind)
 	return writable(kind) ? PROT_READ | PROT_WRITE : PROT_READ;
 }
 
+static int madv_of(int type)
+{
+	return type == OP_POP_READ ? MADV_POPULATE_READ :
+	       type == OP_POP_WRITE ? MADV_POPULATE_WRITE : MADV_DONTNEED;
+}
+
 #define SLOT_ADDR(base, i) ((base) + (unsigned long)(i) * SLOT_STRIDE * PAGE_SIZE)
 
-/* ---- the kernel side (in a child) ---- */
+/* ---- the kernel side (in a child, then a grandchild) ---- */
 
 static int parse_smaps(unsigned long lo, unsigned long hi, struct vma_rec *out, int max)
 {
@@ -173,13 +192,15 @@ static int parse_smaps(unsigned long lo, unsigned long hi, struct vma_rec *out, 
 		if (sscanf(line, "%lx-%lx ", &s, &e) == 2 && strchr(line, '-') < strchr(line, ' ')) {
 			in = s >= lo && e <= hi && n < max;
 			if (in) {
+				memset(&out[n], 0, sizeof(out[n]));
 				out[n].start = s;
 				out[n].end = e;
-				out[n].rss_kb = out[n].anon_kb = 0;
 				n++;
 			}
 		} else if (in && sscanf(line, "Rss: %lu kB", &v) == 1) {
 			out[n - 1].rss_kb = v;
+		} else if (in && sscanf(line, "Pss: %lu kB", &v) == 1) {
+			out[n - 1].pss_kb = v;
 		} else if (in && sscanf(line, "Anonymous: %lu kB", &v) == 1) {
 			out[n - 1].anon_kb = v;
 		}
@@ -188,13 +209,51 @@ static int parse_smaps(unsigned long lo, unsigned long hi, struct vma_rec *out, 
 	return n;
 }
 
-static void kernel_run(int wfd, const struct op *ops, int nops, const char *path, unsigned long *base_out)
+static long k_do_op(char *base, const struct op *o, int i, int fd)
+{
+	char *slot = (char *)SLOT_ADDR((unsigned long)base, o->slot);
+
+	switch (o->type) {
+	case OP_MAP: {
+		bool anon = o->kind == K_ANON || o->kind == K_SHMEM;
+		void *r = mmap(slot, o->b * PAGE_SIZE, map_prot(o->kind), map_flags(o->kind) | MAP_FIXED,
+			       anon ? -1 : fd, (off_t)(o->pgoff * PAGE_SIZE));
+		return r == MAP_FAILED ? -errno : 0;
+	}
+	case OP_UNMAP:
+		return munmap(slot, SLOT_PAGES * PAGE_SIZE) ? -errno : 0;
+	case OP_READ:
+		(void)*(volatile char *)(slot + o->a * PAGE_SIZE + 5);
+		return 0;
+	case OP_WRITE:
+		*(volatile char *)(slot + o->a * PAGE_SIZE + 7) = (char)i;
+		return 0;
+	default:
+		return madvise(slot + o->a * PAGE_SIZE, (o->b - o->a) * PAGE_SIZE, madv_of(o->type)) ? -errno : 0;
+	}
+}
+
+/* what one process sends: its calls' results and its VMAs */
+struct report {
+	int n;
+	long rcs[NOPS];
+	struct vma_rec recs[64];
+};
+
+static void send_report(int wfd, struct report *r)
+{
+	if (write(wfd, r, sizeof(*r)) != (ssize_t)sizeof(*r))
+		_exit(4);
+}
+
+static void kernel_run(int wfd, const struct op *ops, const char *path)
 {
 	size_t region = (size_t)NSLOT * SLOT_STRIDE * PAGE_SIZE;
-	struct vma_rec recs[64];
+	static struct report rep;
+	unsigned long ubase;
 	char *base;
-	int fd, n;
-	long rcs[NOPS];
+	int fd, st;
+	pid_t pid;
 
 	prctl(PR_SET_THP_DISABLE, 1, 0, 0, 0);
 	base = mmap(NULL, region, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
@@ -204,111 +263,98 @@ static void kernel_run(int wfd, const struct op *ops, int nops, const char *path
 	fd = open(path, O_RDONLY);
 	if (fd < 0)
 		_exit(3);
-	for (int i = 0; i < nops; i++) {
-		const struct op *o = &ops[i];
-		char *slot = (char *)SLOT_ADDR((unsigned long)base, o->slot);
-		long rc = 0;
-
-		switch (o->type) {
-		case OP_MAP: {
-			bool anon = o->kind == K_ANON || o->kind == K_SHMEM;
-			void *r = mmap(slot, o->b * PAGE_SIZE, map_prot(o->kind), map_flags(o->kind) | MAP_FIXED,
-				       anon ? -1 : fd, (off_t)(o->pgoff * PAGE_SIZE));
-			rc = r == MAP_FAILED ? -errno : 0;
-			break;
-		}
-		case OP_UNMAP:
-			rc = munmap(slot, SLOT_PAGES * PAGE_SIZE) ? -errno : 0;
-			break;
-		case OP_READ:
-			rc = *(volatile char *)(slot + o->a * PAGE_SIZE + 5);
-			rc = 0;
-			break;
-		case OP_WRITE:
-			*(volatile char *)(slot + o->a * PAGE_SIZE + 7) = (char)i;
-			break;
-		case OP_POP_READ:
-		case OP_POP_WRITE:
-		case OP_DONTNEED:
-			rc = madvise(slot + o->a * PAGE_SIZE, (o->b - o->a) * PAGE_SIZE,
-				     o->type == OP_POP_READ ? MADV_POPULATE_READ :
-				     o->type == OP_POP_WRITE ? MADV_POPULATE_WRITE : MADV_DONTNEED) ? -errno : 0;
-			break;
-		}
-		rcs[i] = rc;
-	}
-	n = parse_smaps((unsigned long)base, (unsigned long)base + region, recs, 64);
-	*base_out = (unsigned long)base;
-	if (write(wfd, base_out, sizeof(*base_out)) < 0 || write(wfd, &n, sizeof(n)) < 0 ||
-	    write(wfd, rcs, sizeof(rcs)) < 0 ||
-	    (n > 0 && write(wfd, recs, (size_t)n * sizeof(recs[0])) < 0))
+	for (int i = 0; i < NOPS; i++)
+		rep.rcs[i] = k_do_op(base, &ops[i], i, fd);
+	rep.n = parse_smaps((unsigned long)base, (unsigned long)base + region, rep.recs, 64);
+	ubase = (unsigned long)base;
+	if (write(wfd, &ubase, sizeof(ubase)) != (ssize_t)sizeof(ubase))
 		_exit(4);
-	_exit(0);
+	send_report(wfd, &rep);
+	/* fork: the grandchild goes on while its parent keeps its pages */
+	pid = fork();
+	if (pid < 0)
+		_exit(5);
+	if (pid == 0) {
+		memset(&rep, 0, sizeof(rep));
+		for (int i = 0; i < NEXTRA; i++)
+			rep.rcs[i] = k_do_op(base, &ops[NOPS + i], NOPS + i, fd);
+		rep.n = parse_smaps((unsigned long)base, (unsigned long)base + region, rep.recs, 64);
+		send_report(wfd, &rep);
+		_exit(0);
+	}
+	waitpid(pid, &st, 0);
+	_exit(WIFEXITED(st) ? WEXITSTATUS(st) : 6);
 }
 
 /* ---- mmkit's side ---- */
 
-static int mmkit_run(unsigned long base, const struct op *ops, int nops, const char *path,
-		     struct vma_rec *recs, int max, long *rcs)
+static long m_do_op(struct mm_struct *mm, struct file *f, unsigned long base, const struct op *o, int i)
+{
+	unsigned long slot = SLOT_ADDR(base, o->slot);
+	char c = (char)i;
+	long rc;
+
+	switch (o->type) {
+	case OP_MAP: {
+		bool anon = o->kind == K_ANON || o->kind == K_SHMEM;
+		rc = sys_mmap(mm, slot, o->b * PAGE_SIZE, (unsigned long)map_prot(o->kind),
+			      (unsigned long)map_flags(o->kind) | MAP_FIXED, anon ? NULL : f, o->pgoff * PAGE_SIZE);
+		return rc < 0 ? rc : 0;
+	}
+	case OP_UNMAP:
+		return sys_munmap(mm, slot, SLOT_PAGES * PAGE_SIZE);
+	case OP_READ:
+		return mmk_copy_from_user(mm, &c, slot + o->a * PAGE_SIZE + 5, 1);
+	case OP_WRITE:
+		return mmk_copy_to_user(mm, slot + o->a * PAGE_SIZE + 7, &c, 1);
+	default:
+		return sys_madvise(mm, slot + o->a * PAGE_SIZE, (o->b - o->a) * PAGE_SIZE, madv_of(o->type));
+	}
+}
+
+static void m_gather(struct mm_struct *mm, unsigned long base, struct report *r)
 {
 	size_t region = (size_t)NSLOT * SLOT_STRIDE * PAGE_SIZE;
-	struct mm_struct *mm = mm_alloc();
-	struct file *f = mmk_file_open(path, FMODE_READ);
-	int n = 0;
 
-	CHECK(mm != NULL);
-	CHECK(!IS_ERR(f));
-	arch_pick_mmap_layout(mm);
-	for (int i = 0; i < nops; i++) {
-		const struct op *o = &ops[i];
-		unsigned long slot = SLOT_ADDR(base, o->slot);
-		long rc = 0;
-		char c = (char)i;
-
-		switch (o->type) {
-		case OP_MAP: {
-			bool anon = o->kind == K_ANON || o->kind == K_SHMEM;
-			rc = sys_mmap(mm, slot, o->b * PAGE_SIZE, (unsigned long)map_prot(o->kind),
-				      (unsigned long)map_flags(o->kind) | MAP_FIXED, anon ? NULL : f,
-				      o->pgoff * PAGE_SIZE);
-			rc = rc < 0 ? rc : 0;
-			break;
-		}
-		case OP_UNMAP:
-			rc = sys_munmap(mm, slot, SLOT_PAGES * PAGE_SIZE);
-			break;
-		case OP_READ:
-			CHECK_EQ(mmk_copy_from_user(mm, &c, slot + o->a * PAGE_SIZE + 5, 1), 0);
-			break;
-		case OP_WRITE:
-			CHECK_EQ(mmk_copy_to_user(mm, slot + o->a * PAGE_SIZE + 7, &c, 1), 0);
-			break;
-		case OP_POP_READ:
-		case OP_POP_WRITE:
-		case OP_DONTNEED:
-			rc = sys_madvise(mm, slot + o->a * PAGE_SIZE, (o->b - o->a) * PAGE_SIZE,
-					 o->type == OP_POP_READ ? MADV_POPULATE_READ :
-					 o->type == OP_POP_WRITE ? MADV_POPULATE_WRITE : MADV_DONTNEED);
-			break;
-		}
-		rcs[i] = rc;
-	}
-	for (struct vm_area_struct *v = mm->mmap; v && n < max; v = v->vm_next) {
+	r->n = 0;
+	for (struct vm_area_struct *v = mm->mmap; v && r->n < 64; v = v->vm_next) {
 		struct mmk_page_stats st = { 0 };
+		struct vma_rec *rec = &r->recs[r->n];
 
 		if (v->vm_start < base || v->vm_end > base + region)
 			continue;
 		mmk_smaps_vma(v, &st);
-		recs[n].start = v->vm_start;
-		recs[n].end = v->vm_end;
-		recs[n].rss_kb = st.resident >> 10;
-		recs[n].anon_kb = st.anonymous >> 10;
-		n++;
+		rec->start = v->vm_start;
+		rec->end = v->vm_end;
+		rec->rss_kb = st.resident >> 10;
+		rec->pss_kb = (unsigned long)(st.pss >> MMK_PSS_SHIFT) >> 10;
+		rec->anon_kb = st.anonymous >> 10;
+		r->n++;
 	}
+}
+
+static void mmkit_run(unsigned long base, const struct op *ops, const char *path, struct report *r1,
+		      struct report *r2)
+{
+	struct mm_struct *mm = mm_alloc(), *child;
+	struct file *f = mmk_file_open(path, FMODE_READ);
+
+	CHECK(mm != NULL);
+	CHECK(!IS_ERR(f));
+	arch_pick_mmap_layout(mm);
+	for (int i = 0; i < NOPS; i++)
+		r1->rcs[i] = m_do_op(mm, f, base, &ops[i], i);
+	m_gather(mm, base, r1);
+	child = dup_mm(NULL, mm);
+	CHECK(child != NULL);
+	for (int i = 0; i < NEXTRA; i++)
+		r2->rcs[i] = m_do_op(child, f, base, &ops[NOPS + i], NOPS + i);
+	m_gather(child, base, r2);
 	fput(f);
 	CHECK_EQ(validate_mm(mm), 0);
+	CHECK_EQ(validate_mm(child), 0);
+	mmput(child);
 	mmput(mm);
-	return n;
 }
 
 static const char *op_name(int t)
@@ -321,65 +367,80 @@ static const char *op_name(int t)
 static void dump_ops(const struct op *ops, int n)
 {
 	for (int i = 0; i < n; i++)
-		fprintf(stderr, "  %2d %-14s slot %d kind %d [%lu,%lu) pgoff %lu\n", i, op_name(ops[i].type),
-			ops[i].slot, ops[i].kind, ops[i].a, ops[i].b, ops[i].pgoff);
+		fprintf(stderr, "  %2d %-14s slot %d kind %d [%lu,%lu) pgoff %lu%s\n", i, op_name(ops[i].type),
+			ops[i].slot, ops[i].kind, ops[i].a, ops[i].b, ops[i].pgoff,
+			i == NOPS ? "   <- in the forked child from here" : "");
+}
+
+static bool compare(unsigned seed, const char *who, const struct report *k, const struct report *m,
+		    int nops, bool pss)
+{
+	bool ok = true;
+
+	for (int i = 0; i < nops; i++)
+		if (k->rcs[i] != m->rcs[i]) {
+			fprintf(stderr, "seed %u %s op %d: kernel rc %ld, mmkit %ld\n", seed, who, i, k->rcs[i],
+				m->rcs[i]);
+			ok = false;
+		}
+	if (k->n != m->n) {
+		fprintf(stderr, "seed %u %s: kernel has %d VMAs, mmkit %d\n", seed, who, k->n, m->n);
+		ok = false;
+	}
+	for (int i = 0; i < k->n && i < m->n; i++) {
+		const struct vma_rec *a = &k->recs[i], *b = &m->recs[i];
+
+		if (a->start != b->start || a->end != b->end || a->rss_kb != b->rss_kb ||
+		    a->anon_kb != b->anon_kb || (pss && a->pss_kb != b->pss_kb)) {
+			fprintf(stderr,
+				"seed %u %s VMA %d: kernel %#lx-%#lx Rss %lu Pss %lu Anonymous %lu; "
+				"mmkit %#lx-%#lx Rss %lu Pss %lu Anonymous %lu\n",
+				seed, who, i, a->start, a->end, a->rss_kb, a->pss_kb, a->anon_kb, b->start,
+				b->end, b->rss_kb, b->pss_kb, b->anon_kb);
+			ok = false;
+		}
+	}
+	return ok;
 }
 
 static bool run_seed(unsigned seed, const char *path)
 {
-	struct op ops[NOPS];
-	struct vma_rec krec[64], mrec[64];
-	long krc[NOPS], mrc[NOPS];
-	int nops = gen_ops(seed, ops), kn, mn, pfd[2], st;
+	static struct op ops[NOPS + NEXTRA];
+	static struct report k1, k2, m1, m2;
 	unsigned long base = 0;
-	bool ok = true;
+	int pfd[2], st;
+	bool ok;
 	pid_t pid;
 
+	gen_ops(seed, ops);
 	CHECK_EQ(pipe(pfd), 0);
 	fflush(NULL);
 	pid = fork();
 	CHECK(pid >= 0);
 	if (pid == 0) {
 		close(pfd[0]);
-		kernel_run(pfd[1], ops, nops, path, &base);
+		kernel_run(pfd[1], ops, path);
 	}
 	close(pfd[1]);
 	CHECK_EQ(read(pfd[0], &base, sizeof(base)), (long)sizeof(base));
-	CHECK_EQ(read(pfd[0], &kn, sizeof(kn)), (long)sizeof(kn));
-	CHECK_EQ(read(pfd[0], krc, sizeof(krc)), (long)sizeof(krc));
-	if (kn < 0) {
+	CHECK_EQ(read(pfd[0], &k1, sizeof(k1)), (long)sizeof(k1));
+	if (k1.n < 0) {
 		waitpid(pid, &st, 0);
 		SKIP("/proc/self/smaps is not readable here");
 	}
-	if (kn > 0)
-		CHECK_EQ(read(pfd[0], krec, (size_t)kn * sizeof(krec[0])), (long)((size_t)kn * sizeof(krec[0])));
+	CHECK_EQ(read(pfd[0], &k2, sizeof(k2)), (long)sizeof(k2));
 	close(pfd[0]);
 	waitpid(pid, &st, 0);
 	CHECK(WIFEXITED(st) && WEXITSTATUS(st) == 0);
 
-	mn = mmkit_run(base, ops, nops, path, mrec, 64, mrc);
-	for (int i = 0; i < nops; i++)
-		if (krc[i] != mrc[i]) {
-			fprintf(stderr, "seed %u op %d (%s): kernel rc %ld, mmkit %ld\n", seed, i,
-				op_name(ops[i].type), krc[i], mrc[i]);
-			ok = false;
-		}
-	if (kn != mn) {
-		fprintf(stderr, "seed %u: kernel has %d VMAs, mmkit %d\n", seed, kn, mn);
-		ok = false;
-	}
-	for (int i = 0; i < kn && i < mn; i++) {
-		if (krec[i].start != mrec[i].start || krec[i].end != mrec[i].end ||
-		    krec[i].rss_kb != mrec[i].rss_kb || krec[i].anon_kb != mrec[i].anon_kb) {
-			fprintf(stderr,
-				"seed %u VMA %d: kernel %#lx-%#lx Rss %lu Anonymous %lu; mmkit %#lx-%#lx Rss %lu Anonymous %lu\n",
-				seed, i, krec[i].start, krec[i].end, krec[i].rss_kb, krec[i].anon_kb,
-				mrec[i].start, mrec[i].end, mrec[i].rss_kb, mrec[i].anon_kb);
-			ok = false;
-		}
-	}
+	memset(&m1, 0, sizeof(m1));
+	memset(&m2, 0, sizeof(m2));
+	mmkit_run(base, ops, path, &m1, &m2);
+	ok = compare(seed, "process", &k1, &m1, NOPS, true);
+	/* after fork the pages are shared with the parent: Pss halves */
+	ok &= compare(seed, "forked child", &k2, &m2, NEXTRA, true);
 	if (!ok)
-		dump_ops(ops, nops);
+		dump_ops(ops, NOPS + NEXTRA);
 	return ok;
 }
 
@@ -414,7 +475,7 @@ static void make_file(void)
 TEST(seeded_sequences)
 {
 	const char *env = getenv("MMK_RSS_KDIFF_SEEDS");
-	unsigned seeds = env ? (unsigned)atoi(env) : 40, bad = 0;
+	unsigned seeds = env ? (unsigned)atoi(env) : 100, bad = 0;
 
 	if (access("/proc/self/smaps", R_OK) != 0)
 		SKIP("/proc/self/smaps is not available");

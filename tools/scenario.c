@@ -1460,7 +1460,8 @@ int scn_run(const char *name, const char *text, const struct scn_opts *opts, FIL
 			json_step(&s, cmdtext);
 		} else if (!opts->quiet && !is_expect) {
 			char res[128];
-			if (s.rk != RES_NONE) {
+			bool looks = !strcmp(tok[0], "show") || !strcmp(tok[0], "mmlist") || !strcmp(tok[0], "slabinfo");
+			if (s.rk != RES_NONE && !looks) {
 				format_result(&s, res, sizeof(res));
 				fprintf(out, "      => %s%s%s\n", opts->color ? (s.rk == RES_ERRNO ? "\033[31m" : "\033[32m") : "",
 					res, opts->color ? "\033[0m" : "");

@@ -3,6 +3,10 @@
  * mmkit.h - the whole public API of mmkit, the Linux process memory
  * descriptor subsystem (mm_struct, vm_area_struct, page tables and the
  * mm_users / mm_count lifecycle) as a user-space library.
+ *
+ * Compile with -D_GNU_SOURCE (pkg-config --cflags mmkit adds it): the
+ * headers use POSIX read-write locks and Linux's MAP_* flags, which a
+ * strict -std=c11 hides.
  */
 #ifndef MMKIT_MMKIT_H
 #define MMKIT_MMKIT_H

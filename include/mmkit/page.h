@@ -52,6 +52,9 @@ struct mmk_meminfo {
 	unsigned long pgds;      /* of which top-level tables (one per live mm) */
 };
 void mmk_mem_info(struct mmk_meminfo *info);
+/* commit all of RAM in the host now (MADV_POPULATE_WRITE), so that no
+ * fault later pays for the host's own first touch (benchmarks). 0 or -errno */
+int mmk_mem_prefault(void);
 /* frames in use that are neither page cache nor page tables (anonymous pages) */
 unsigned long mmk_mem_used(void);
 /* echo 1 > /proc/sys/vm/drop_caches: free unmapped clean page-cache pages;
@@ -304,6 +307,9 @@ static inline struct page *pte_page(pte_t e) { return &mmk_mem_map[pte_pfn(e)]; 
 static inline pte_t pte_get(const pte_t *p) { return __atomic_load_n(p, __ATOMIC_RELAXED); }
 static inline void pte_set(pte_t *p, pte_t v) { __atomic_store_n(p, v, __ATOMIC_RELEASE); }
 void mmk_count_pgtable(long delta, bool pgd);
+/* zero / copy whole frames */
+void mmk_clear_frames(void *dst, size_t bytes);
+void mmk_copy_frame(void *dst, const void *src);
 /* the PTE slot for @addr, allocating the tables on the way; NULL = -ENOMEM */
 pte_t *pte_alloc_walk(struct mm_struct *mm, unsigned long addr);
 /* the PTE slot for @addr if its table exists, else NULL */

@@ -111,7 +111,10 @@ void wait_for_vfork_done(struct task_struct *parent);
 
 /* exit (kernel/exit.c) and exec (fs/exec.c) */
 void exit_mm(struct task_struct *tsk);
-int do_exit(struct task_struct *tsk);             /* -EINVAL if already dead */
+/* 0; -EINVAL for an idle task or one that died but is still current on a
+ * CPU; -EBUSY for a vfork parent asleep. A task that is not current on a
+ * CPU is freed at once: the caller must not use the pointer afterwards. */
+int do_exit(struct task_struct *tsk);
 int exec_mmap(struct task_struct *tsk, struct mm_struct *mm);
 /* the end of an exec: de_thread (the other threads exit), then exec_mmap(@mm) */
 int mmk_exec_mm(struct task_struct *tsk, struct mm_struct *mm);
