@@ -417,7 +417,9 @@ static double array_find(long n)
 
 /* ---- mmget_mmput_2threads ------------------------------------------------- */
 static struct mm_struct *shared_mm;
-static MMK_ATOMIC(long) raw_counter;
+/* on a cache line of its own, as mm_users is in its mm */
+static MMK_ATOMIC(long) raw_counter __attribute__((aligned(64)));
+static char raw_pad[64] __attribute__((unused));
 static long pair_iters;
 
 /* each thread's own CPU time for its @pair_iters pairs (slot by start order) */
@@ -428,10 +430,12 @@ static void *getput_thread(void *arg)
 {
 	int me = atomic_fetch_add(&thread_slot, 1);
 	double t0 = cpu_ns();
+	struct mm_struct *mm = shared_mm;
+	long n = pair_iters;
 	(void)arg;
-	for (long i = 0; i < pair_iters; i++) {
-		mmget(shared_mm);
-		mmput(shared_mm);
+	for (long i = 0; i < n; i++) {
+		mmget(mm);
+		mmput(mm);
 	}
 	thread_cpu[me] = cpu_ns() - t0;
 	return NULL;
@@ -441,8 +445,9 @@ static void *raw_thread(void *arg)
 {
 	int me = atomic_fetch_add(&thread_slot, 1);
 	double t0 = cpu_ns();
+	long n = pair_iters;
 	(void)arg;
-	for (long i = 0; i < pair_iters; i++) {
+	for (long i = 0; i < n; i++) {
 		atomic_fetch_add(&raw_counter, 1);
 		atomic_fetch_sub(&raw_counter, 1);
 	}

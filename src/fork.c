@@ -282,15 +282,39 @@ void mmdrop(struct mm_struct *mm)
 void mmgrab_lazy_tlb(struct mm_struct *mm) { mmgrab(mm); }
 void mmdrop_lazy_tlb(struct mm_struct *mm) { mmdrop(mm); }
 
-void mmget(struct mm_struct *mm)
+/*
+ * mmget and mmput are the hot pair (every access_process_vm, every
+ * get_task_mm): the fast path is the test of the trace hook and one locked
+ * instruction; tracing and misuse reports are out of line and reached by
+ * tail calls, so that the fast path saves no register.
+ */
+static void __attribute__((noinline, cold)) mmget_misuse(struct mm_struct *mm)
 {
-	mmk_trace_fast("mmget", mm);
+	atomic_fetch_sub(&mm->mm_users.counter, 1);
+	mmk_warn("mmget: mm %p has no users left (address space torn down)", (void *)mm);
+}
+
+static inline void mmget_count(struct mm_struct *mm)
+{
 	/* only a holder of a user reference may take another one: an old value
 	 * of 0 means the address space is already being torn down */
-	if (atomic_fetch_add_explicit(&mm->mm_users.counter, 1, memory_order_relaxed) <= 0) {
-		atomic_fetch_sub(&mm->mm_users.counter, 1);
-		mmk_warn("mmget: mm %p has no users left (address space torn down)", (void *)mm);
+	if (unlikely(atomic_fetch_add_explicit(&mm->mm_users.counter, 1, memory_order_relaxed) <= 0))
+		mmget_misuse(mm);
+}
+
+static void __attribute__((noinline)) mmget_traced(struct mm_struct *mm)
+{
+	mmk_trace("mmget", mm);
+	mmget_count(mm);
+}
+
+void mmget(struct mm_struct *mm)
+{
+	if (unlikely(mmk_hooks.trace != NULL)) {
+		mmget_traced(mm);
+		return;
 	}
+	mmget_count(mm);
 }
 
 bool mmget_not_zero(struct mm_struct *mm)
@@ -328,23 +352,51 @@ static void __mmput(struct mm_struct *mm)
 	mmdrop(mm); /* the users' one mm_count reference */
 }
 
+static void __attribute__((noinline, cold)) mmput_misuse(struct mm_struct *mm)
+{
+	mmk_warn("mmput: mm_users of mm %p would go below zero", (void *)mm);
+}
+
 /* the new value of mm_users, or -1 (reported, undone) for a put below zero */
 static int mmput_dec(struct mm_struct *mm)
 {
 	int old = atomic_fetch_sub(&mm->mm_users.counter, 1);
 	if (old <= 0) {
 		atomic_fetch_add(&mm->mm_users.counter, 1);
-		mmk_warn("mmput: mm_users of mm %p would go below zero", (void *)mm);
+		mmput_misuse(mm);
 		return -1;
 	}
 	return old - 1;
 }
 
+static inline void mmput_count(struct mm_struct *mm)
+{
+	int old = atomic_fetch_sub(&mm->mm_users.counter, 1);
+
+	if (likely(old > 1))
+		return;
+	if (old == 1) {
+		__mmput(mm);
+		return;
+	}
+	/* a put below zero: undone and reported, as mmput_dec does */
+	atomic_fetch_add(&mm->mm_users.counter, 1);
+	mmput_misuse(mm);
+}
+
+static void __attribute__((noinline)) mmput_traced(struct mm_struct *mm)
+{
+	mmk_trace("mmput", mm);
+	mmput_count(mm);
+}
+
 void mmput(struct mm_struct *mm)
 {
-	mmk_trace_fast("mmput", mm);
-	if (mmput_dec(mm) == 0)
-		__mmput(mm);
+	if (unlikely(mmk_hooks.trace != NULL)) {
+		mmput_traced(mm);
+		return;
+	}
+	mmput_count(mm);
 }
 
 /*

@@ -275,7 +275,9 @@ static void as_op(struct worker *w, struct mm_struct *mm, int op)
 static void one_op(struct worker *w)
 {
 	int cpu = w->id;
-	int op = (int)(rnd(w) % 20);
+	int op = (int)(rnd(w) % 30);
+	if (op >= 20) /* the address-space calls twice as often */
+		op = 7 + (op - 20) % 7;
 	struct task_struct *p = own_process(w);
 
 	if (!use_pages && (op == 16 || op == 19))
@@ -405,8 +407,22 @@ static void one_op(struct worker *w)
 	w->ops++;
 }
 
+static long peak_mms, peak_vmas;
+static void count_mm(struct mm_struct *mm, void *arg)
+{
+	long *c = arg;
+	c[0]++;
+	c[1] += mm->map_count;
+}
+
 static void quiescent_check(const char *when)
 {
+	long c[2] = { 0, 0 };
+	mmk_for_each_mm(count_mm, c);
+	if (c[1] > peak_vmas) {
+		peak_vmas = c[1];
+		peak_mms = c[0];
+	}
 	int bad = mmk_check_all(NULL);
 	atomic_fetch_add(&checks, 1);
 	if (bad) {
@@ -549,6 +565,7 @@ int main(int argc, char **argv)
 	long leaked = mmk_shutdown();
 	pthread_barrier_destroy(&barrier);
 	if (!quiet) {
+		fprintf(stderr, "stress: at most %ld VMAs in %ld mms at a check\n", peak_vmas, peak_mms);
 		fprintf(stderr, "stress: per operation:");
 		for (int k = 0; k < 20; k++)
 			if (counts[k])
