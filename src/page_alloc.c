@@ -244,12 +244,14 @@ long mmk_mem_shutdown(void)
 				shown++;
 			}
 		}
-		/* keep the memory: whatever still points into it stays valid */
-	} else {
-		filemap_fini();
-		munmap(ram_start, mem_map_len);
-		free(mem_map);
+		/* keep the memory, and keep it working: whatever still points
+		 * into it stays valid, and a later shutdown may find it clean */
+		pthread_mutex_unlock(&mem_lock);
+		return leaked;
 	}
+	filemap_fini();
+	munmap(ram_start, mem_map_len);
+	free(mem_map);
 	mem_map = NULL;
 	mem_base = NULL;
 	mmk_mem_base = NULL;

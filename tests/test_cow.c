@@ -33,8 +33,7 @@ static void finish(struct mm_struct *mm)
 {
 	if (mm)
 		mmput(mm);
-	CHECK_EQ(mmk_mem_shutdown(), 0);
-	CHECK_EQ(mmk_shutdown(), 0);
+	CHECK_EQ(mmk_shutdown(), 0); /* frees simulated RAM too: every frame must be free */
 	CHECK_EQ(atomic_load(&mmk_warnings), 0);
 }
 

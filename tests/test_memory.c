@@ -38,8 +38,7 @@ static void finish(struct mm_struct *mm)
 		CHECK_EQ(validate_mm(mm), 0);
 		mmput(mm);
 	}
-	CHECK_EQ(mmk_mem_shutdown(), 0);
-	CHECK_EQ(mmk_shutdown(), 0);
+	CHECK_EQ(mmk_shutdown(), 0); /* frees simulated RAM too: every frame must be free */
 	CHECK_EQ(atomic_load(&mmk_warnings), 0);
 }
 

@@ -37,8 +37,9 @@ int mmk_mem_init(unsigned long bytes);
 /*
  * mmk_mem_shutdown - drop the page cache and give simulated RAM back to the
  * host. Returns the frames still in use (0 = clean); each leak is reported
- * with mmk_warn() and the memory is then kept (leaked) so that stale
- * pointers into it stay harmless. Call it before the slab caches go.
+ * with mmk_warn() and the memory is then kept, still working, so that
+ * stale pointers into it stay harmless. mmk_shutdown() calls it once every
+ * mm is gone and before the slab caches go; library users need not.
  */
 long mmk_mem_shutdown(void);
 
