@@ -87,7 +87,9 @@ int anon_vma_prepare(struct vm_area_struct *vma)
 {
 	struct anon_vma *anon_vma;
 
-	if (vma->anon_vma)
+	/* a fault calls this under page_table_lock (memory.c) and looks at the
+	 * pointer without it first: publish it with release semantics */
+	if (__atomic_load_n(&vma->anon_vma, __ATOMIC_ACQUIRE))
 		return 0;
 	anon_vma = find_mergeable_anon_vma(vma);
 	if (anon_vma) {
@@ -97,8 +99,8 @@ int anon_vma_prepare(struct vm_area_struct *vma)
 		if (!anon_vma)
 			return -ENOMEM;
 	}
-	vma->anon_vma = anon_vma;
 	vma->anon_vma_chain_len = 1;
+	__atomic_store_n(&vma->anon_vma, anon_vma, __ATOMIC_RELEASE);
 	return 0;
 }
 
