@@ -16,7 +16,8 @@
  *     MAX_ARG_STRLEN: -E2BIG); the stack VMA is born as one page below
  *     STACK_TOP_MAX (VM_STACK_FLAGS | VM_STACK_INCOMPLETE_SETUP) and grows
  *     down over the filename, the environment and the arguments, copied
- *     from the top in that order.
+ *     from the top in that order and written through the page layer with
+ *     mmk_access_vm (get_arg_page: a forced write, the pages faulted in).
  *  3. "#!" scripts (binfmt_script): argv[0] is replaced by the interpreter's
  *     name, its optional argument and the script's path, and the
  *     interpreter is opened instead, up to five times (-ELOOP); a "#!"
@@ -51,7 +52,13 @@
  *  8. the vDSO block: [vvar] [vvar_vclock] [vdso], top-down.
  *  9. create_elf_tables: the platform string, AT_RANDOM, the auxiliary
  *     vector, envp, argv and argc below the strings give start_stack;
- *     the stack grows if the pointers reach below it.
+ *     the stack grows if the pointers reach below it; all of it written
+ *     with mmk_copy_to_user, the argv/envp pointers found by walking the
+ *     strings on the stack as the kernel does (which sets arg_start ..
+ *     env_end).
+ *  Every elf_load also zeroes the rest of a segment's last file page
+ *  (padzero, through mmk_copy_to_user: a COW fault for a writable
+ *  segment, an -EFAULT that only counts for a writable one).
  *
  * Never copied from the kernel: every line is mmkit's own, the order and
  * the arithmetic are the kernel's.
@@ -62,9 +69,20 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <stdarg.h>
+#include <stdint.h>
+#include <stdlib.h>
 #include <unistd.h>
 #include <sys/stat.h>
 
+#ifndef AT_MINSIGSTKSZ
+#define AT_MINSIGSTKSZ 51
+#endif
+#ifndef AT_RSEQ_FEATURE_SIZE
+#define AT_RSEQ_FEATURE_SIZE 27
+#endif
+#ifndef AT_RSEQ_ALIGN
+#define AT_RSEQ_ALIGN 28
+#endif
 
 #define ELF_MIN_ALIGN PAGE_SIZE
 #define ELF_PAGESTART(v) ((unsigned long)(v) & ~(ELF_MIN_ALIGN - 1))
@@ -108,6 +126,9 @@ struct exec_bprm {
 	unsigned long argv0_len;    /* bytes of argv[0] (0: unknown) */
 	unsigned long argmin;       /* the strings may not reach below this */
 	unsigned long exec;         /* where the filename copy starts (AT_EXECFN) */
+	const struct mmk_exec_args *args; /* the strings to write */
+	unsigned long vdso;         /* AT_SYSINFO_EHDR (0: none) */
+	struct mmk_exec_result res; /* filled as the load goes */
 	char *err;
 	size_t errlen;
 };
@@ -343,6 +364,71 @@ static int stack_expand_down(struct mm_struct *mm, struct vm_area_struct *vma, u
 }
 
 /*
+ * put_arg_bytes - copy_strings' writes: get_arg_page (GUP with FOLL_FORCE |
+ * FOLL_WRITE on the new mm, so each page is faulted in and counted) and a
+ * copy. A failure is copy_strings' -E2BIG.
+ */
+static int put_arg_bytes(struct exec_bprm *b, unsigned long addr, const void *buf, size_t len)
+{
+	if (len && mmk_access_vm(b->mm, addr, (void *)(uintptr_t)buf, len, true) != (long)len)
+		return -E2BIG;
+	return 0;
+}
+
+/*
+ * fill_strings - @count NUL-terminated strings in exactly @bytes bytes at
+ * @dst: those of @v while they fit (the last one must end exactly at the
+ * end), the rest made up when the counts or sizes were overrides: equal
+ * shares of the remaining bytes, 'x's then a NUL.
+ */
+static void fill_strings(char *dst, unsigned long bytes, unsigned long count, const char *const *v)
+{
+	unsigned long pos = 0, i = 0, k, rest;
+
+	for (; v && i < count && v[i]; i++) {
+		unsigned long len = strnlen(v[i], mmk_exec_layout.max_arg_strlen) + 1;
+		unsigned long after = count - i - 1;
+
+		if (len > bytes - pos || after > bytes - pos - len || (!after && pos + len != bytes))
+			break;
+		memcpy(dst + pos, v[i], len - 1);
+		dst[pos + len - 1] = '\0';
+		pos += len;
+	}
+	k = count - i;
+	rest = bytes - pos;
+	for (unsigned long j = 0; j < k; j++) {
+		unsigned long len = j + 1 < k ? rest / k : rest - (rest / k) * (k - 1);
+
+		memset(dst + pos, 'x', len - 1);
+		dst[pos + len - 1] = '\0';
+		pos += len;
+	}
+}
+
+/*
+ * write_exec_strings - the bytes copy_strings leaves at [b->p, top): the
+ * arguments, the environment, the file name (the top 8 bytes stay zero).
+ */
+static int write_exec_strings(struct exec_bprm *b, unsigned long fname_len)
+{
+	const struct mmk_exec_args *a = b->args;
+	unsigned long n = b->argv_bytes + b->envp_bytes + fname_len;
+	char *buf = malloc(n);
+	int err;
+
+	if (!buf)
+		return -ENOMEM;
+	fill_strings(buf, b->argv_bytes, b->argc, a ? a->argv : NULL);
+	fill_strings(buf + b->argv_bytes, b->envp_bytes, b->envc, a ? a->envp : NULL);
+	memcpy(buf + b->argv_bytes + b->envp_bytes, b->filename, fname_len - 1);
+	buf[n - 1] = '\0';
+	err = put_arg_bytes(b, b->p, buf, n);
+	free(buf);
+	return err;
+}
+
+/*
  * copy the strings: bprm_stack_limits, then the filename, the environment
  * and the arguments from the top down (copy_string_kernel, copy_strings);
  * no argument at all becomes one "" argument. The stack VMA follows the
@@ -392,6 +478,9 @@ static int copy_exec_strings(struct exec_bprm *b)
 	up_write(&b->mm->mmap_sem);
 	if (err)
 		return exec_error(b, -E2BIG, "the strings do not fit on the stack");
+	err = write_exec_strings(b, fname_len);
+	if (err)
+		return exec_error(b, err, "cannot write the strings");
 	return 0;
 }
 
@@ -409,7 +498,31 @@ static int push_arg_string(struct exec_bprm *b, const char *str)
 	down_write(&b->mm->mmap_sem);
 	err = stack_expand_down(b->mm, b->vma, b->p);
 	up_write(&b->mm->mmap_sem);
+	if (!err)
+		err = put_arg_bytes(b, b->p, str, len);
 	return err ? exec_error(b, -E2BIG, "the strings do not fit on the stack") : 0;
+}
+
+/* remove_arg_zero's walk: the length (NUL included) of the string at @addr */
+static int arg_strlen(struct exec_bprm *b, unsigned long addr, unsigned long *len)
+{
+	unsigned long n = 0, end = b->vma->vm_end;
+	char chunk[256];
+
+	while (addr + n < end) {
+		size_t want = end - addr - n < sizeof(chunk) ? end - addr - n : sizeof(chunk);
+		char *nul;
+
+		if (mmk_access_vm(b->mm, addr + n, chunk, want, false) != (long)want)
+			return -EFAULT;
+		nul = memchr(chunk, 0, want);
+		if (nul) {
+			*len = n + (unsigned long)(nul - chunk) + 1;
+			return 0;
+		}
+		n += want;
+	}
+	return -EFAULT;
 }
 
 /* ---- "#!" scripts (fs/binfmt_script.c) ------------------------------------ */
@@ -474,12 +587,14 @@ static int load_script(struct exec_bprm *b, char *buf, const char *interp, struc
 	if (i_sep && *i_sep)
 		i_arg = skip_spacetab(i_sep, i_end);
 
-	/* remove_arg_zero */
+	/* remove_arg_zero: walk argv[0] on the stack */
 	if (b->argc) {
-		if (!b->argv0_len)
-			return exec_error(b, -EINVAL, "a script needs argv[0] to be known");
-		b->p += b->argv0_len;
-		b->argv_bytes -= b->argv0_len;
+		unsigned long len;
+
+		if (arg_strlen(b, b->p, &len) || len > b->argv_bytes)
+			return exec_error(b, -EFAULT, "cannot read argv[0]");
+		b->p += len;
+		b->argv_bytes -= len;
 		b->argc--;
 	}
 	err = push_arg_string(b, interp);
@@ -551,7 +666,7 @@ static int setup_arg_pages(struct exec_bprm *b, unsigned long stack_top, int exe
 		stack_base = vma->vm_end - rlim_stack;
 	else
 		stack_base = vma->vm_start - mmk_exec_layout.stack_expand;
-	mm->start_stack = b->p;
+	mm->start_stack = mm->arg_start = b->p;
 	if (stack_base < vma->vm_start && stack_expand_down(mm, vma, stack_base))
 		err = exec_error(b, -EFAULT, "cannot grow the stack");
 	up_write(&mm->mmap_sem);
@@ -680,9 +795,24 @@ static unsigned long elf_map(struct mm_struct *mm, struct file *file, unsigned l
 }
 
 /*
+ * padzero - zero the rest of the page from @address (clear_user, through
+ * the page layer: a write fault, so a private file page becomes an
+ * anonymous copy). -EFAULT if it could not be written.
+ */
+static int padzero(struct mm_struct *mm, unsigned long address)
+{
+	static const char zeroes[ELF_MIN_ALIGN];
+	unsigned long nbyte = ELF_PAGEOFFSET(address);
+
+	if (!nbyte)
+		return 0;
+	return mmk_copy_to_user(mm, address, zeroes, ELF_MIN_ALIGN - nbyte) ? -EFAULT : 0;
+}
+
+/*
  * elf_load - one PT_LOAD: the file bytes, then the memory beyond
- * p_filesz: the rest of the last file page is zeroed (padzero: no VMA
- * change), whole pages past it come from vm_brk.
+ * p_filesz: the rest of the last file page is zeroed (padzero, an error
+ * only for a writable segment), whole pages past it come from vm_brk.
  */
 static unsigned long elf_load(struct mm_struct *mm, struct file *file, unsigned long addr,
 			      const Elf64_Phdr *ph, unsigned long prot, unsigned long type,
@@ -696,6 +826,8 @@ static unsigned long elf_load(struct mm_struct *mm, struct file *file, unsigned 
 			return map_addr;
 		zero_start = map_addr + ELF_PAGEOFFSET(ph->p_vaddr) + ph->p_filesz;
 		zero_end = map_addr + ELF_PAGEOFFSET(ph->p_vaddr) + ph->p_memsz;
+		if (ph->p_memsz > ph->p_filesz && padzero(mm, zero_start) && (prot & PROT_WRITE))
+			return (unsigned long)-EFAULT;
 	} else {
 		map_addr = zero_start = ELF_PAGESTART(addr);
 		zero_end = zero_start + ELF_PAGEOFFSET(ph->p_vaddr) + ph->p_memsz;
@@ -799,7 +931,7 @@ static unsigned long load_elf_interp(struct exec_bprm *b, struct elf_file *in, u
 
 /* ---- the vDSO (arch/x86/entry/vdso/vma.c: map_vdso) ----------------------- */
 
-static int map_vdso(struct mm_struct *mm)
+static int map_vdso(struct mm_struct *mm, unsigned long *vdso)
 {
 	const struct mmk_exec_layout *l = &mmk_exec_layout;
 	unsigned long data = (unsigned long)(l->vvar_pages + l->vvar_vclock_pages) << PAGE_SHIFT;
@@ -813,6 +945,7 @@ static int map_vdso(struct mm_struct *mm)
 	up_write(&mm->mmap_sem);
 	if (IS_ERR_VALUE(addr))
 		return (int)(long)addr;
+	*vdso = addr + data; /* mm->context.vdso: the text, AT_SYSINFO_EHDR */
 	err = install_special_mapping(mm, addr + data, text,
 				      VM_READ | VM_EXEC | VM_MAYREAD | VM_MAYWRITE | VM_MAYEXEC,
 				      &vdso_mapping);
@@ -833,22 +966,103 @@ static int map_vdso(struct mm_struct *mm)
 	return err;
 }
 
-/* ---- create_elf_tables: only where things land --------------------------- */
+/* ---- create_elf_tables ------------------------------------------------------ */
 
-static int create_elf_tables(struct exec_bprm *b)
+/* AT_RANDOM's stand-in: the little-endian words of splitmix64 from @seed */
+static void exec_random_bytes(unsigned char *out, unsigned int n, unsigned long long seed)
+{
+	for (unsigned int i = 0; i < n; i += 8) {
+		unsigned long long z = (seed += 0x9e3779b97f4a7c15ULL);
+
+		z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+		z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+		z ^= z >> 31;
+		for (unsigned int k = 0; k < 8 && i + k < n; k++)
+			out[i + k] = (unsigned char)(z >> (8 * k));
+	}
+}
+
+/*
+ * create_elf_tables - below the strings: the platform string, the random
+ * bytes, then, from the 16-byte aligned stack pointer up, argc, argv[]
+ * (walking the strings on the stack, as strnlen_user does), NULL, envp[],
+ * NULL and the auxiliary vector, in the kernel's order (ARCH_DLINFO first).
+ * Everything goes through mmk_copy_to_user: the stack's pages are faulted
+ * in as the kernel's copy_to_user/put_user fault them.
+ */
+static int create_elf_tables(struct exec_bprm *b, const Elf64_Ehdr *eh, unsigned long interp_load_addr,
+			     unsigned long e_entry, unsigned long phdr_addr)
 {
 	const struct mmk_exec_layout *l = &mmk_exec_layout;
 	struct mm_struct *mm = b->mm;
-	unsigned long p = b->p, items, sp;
+	struct mmk_exec_result *r = &b->res;
+	unsigned long p = b->p, items, sp, *auxv = r->auxv_copy, *table = NULL, nwords, str_end;
+	unsigned long argc = b->argc, envc = b->envc, pos;
+	unsigned int n = 0, pairs;
+	unsigned char *rnd = NULL;
+	char *strings = NULL;
 	struct vm_area_struct *vma;
 	int err = 0;
 
+#define AUX(id, val) do { auxv[n++] = (id); auxv[n++] = (val); } while (0)
 	p &= ~0xfUL; /* arch_align_stack without randomisation */
-	if (l->platform)
-		p -= strlen(l->platform) + 1;
+	r->platform = 0;
+	if (l->platform) {
+		size_t len = strlen(l->platform) + 1;
+
+		p -= len;
+		r->platform = p;
+		if (mmk_copy_to_user(mm, p, l->platform, len))
+			return exec_error(b, -EFAULT, "cannot write the platform string");
+	}
+	if (l->random_bytes > 4096)
+		return exec_error(b, -EINVAL, "random_bytes %u is too large", l->random_bytes);
+	rnd = malloc(l->random_bytes + 1);
+	if (!rnd)
+		return exec_error(b, -ENOMEM, "out of memory");
+	exec_random_bytes(rnd, l->random_bytes, l->random_seed);
 	p -= l->random_bytes;
-	sp = p - (unsigned long)l->auxv_pairs * 2 * sizeof(Elf64_Addr);
-	items = (b->argc + 1) + (b->envc + 1) + 1;
+	r->random = p;
+	err = mmk_copy_to_user(mm, p, rnd, l->random_bytes) ? -EFAULT : 0;
+	free(rnd);
+	if (err)
+		return exec_error(b, err, "cannot write the random bytes");
+
+	memset(auxv, 0, sizeof(r->auxv_copy));
+	if (l->vdso)
+		AUX(AT_SYSINFO_EHDR, b->vdso);
+	AUX(AT_MINSIGSTKSZ, l->minsigstksz);
+	AUX(AT_HWCAP, l->hwcap);
+	AUX(AT_PAGESZ, PAGE_SIZE);
+	AUX(AT_CLKTCK, l->clktck);
+	AUX(AT_PHDR, phdr_addr);
+	AUX(AT_PHENT, sizeof(Elf64_Phdr));
+	AUX(AT_PHNUM, eh->e_phnum);
+	AUX(AT_BASE, interp_load_addr);
+	AUX(AT_FLAGS, 0);
+	AUX(AT_ENTRY, e_entry);
+	AUX(AT_UID, l->uid);
+	AUX(AT_EUID, l->euid);
+	AUX(AT_GID, l->gid);
+	AUX(AT_EGID, l->egid);
+	AUX(AT_SECURE, 0);
+	AUX(AT_RANDOM, r->random);
+	AUX(AT_HWCAP2, l->hwcap2);
+	AUX(AT_EXECFN, b->exec);
+	if (l->platform)
+		AUX(AT_PLATFORM, r->platform);
+	if (l->rseq) {
+		AUX(AT_RSEQ_FEATURE_SIZE, l->rseq_feature_size);
+		AUX(AT_RSEQ_ALIGN, l->rseq_align);
+	}
+	while (n / 2 + 1 < l->auxv_pairs && n / 2 + 1 < MMK_EXEC_AUXV_MAX)
+		AUX(AT_IGNORE, 0);
+	AUX(AT_NULL, 0);
+#undef AUX
+	pairs = n / 2;
+
+	sp = p - (unsigned long)pairs * 2 * sizeof(Elf64_Addr);
+	items = (argc + 1) + (envc + 1) + 1;
 	b->p = (sp - items * sizeof(Elf64_Addr)) & ~0xfUL;
 
 	/* find_extend_vma: the pointers may reach below the stack */
@@ -857,10 +1071,71 @@ static int create_elf_tables(struct exec_bprm *b)
 	if (!vma || (b->p < vma->vm_start &&
 		     (!(vma->vm_flags & VM_GROWSDOWN) || stack_expand_down(mm, vma, b->p))))
 		err = -EFAULT;
+	str_end = vma ? vma->vm_end : 0;
 	up_write(&mm->mmap_sem);
 	if (err)
 		return exec_error(b, err, "no room for the argument pointers");
-	return 0;
+
+	/* argc, argv[], envp[] from the strings themselves, then the vector */
+	nwords = items + n;
+	table = malloc(nwords * sizeof(*table));
+	strings = str_end > mm->arg_start ? malloc(str_end - mm->arg_start) : NULL;
+	if (!table || !strings) {
+		err = exec_error(b, -ENOMEM, "out of memory");
+		goto out;
+	}
+	if (mmk_access_vm(mm, mm->arg_start, strings, str_end - mm->arg_start, false) !=
+	    (long)(str_end - mm->arg_start)) {
+		err = exec_error(b, -EFAULT, "cannot read the strings back");
+		goto out;
+	}
+	table[0] = argc;
+	pos = 1;
+	p = mm->arg_start;
+	for (unsigned long i = 0; i < argc + envc; i++) {
+		unsigned long left = str_end - p, len;
+		const char *s = strings + (p - mm->arg_start);
+
+		if (i == argc) {
+			table[pos++] = 0;
+			mm->arg_end = mm->env_start = p;
+		}
+		len = strnlen(s, left < l->max_arg_strlen ? left : l->max_arg_strlen) + 1;
+		if (len > left || len > l->max_arg_strlen) {
+			err = exec_error(b, -EINVAL, "string %lu is not terminated", i);
+			goto out;
+		}
+		table[pos++] = p;
+		p += len;
+	}
+	if (!envc) {
+		table[pos++] = 0;
+		mm->arg_end = mm->env_start = p;
+	}
+	table[pos++] = 0;
+	mm->env_end = p;
+	memcpy(table + pos, auxv, (size_t)n * sizeof(*table));
+	if (mmk_copy_to_user(mm, b->p, table, nwords * sizeof(*table))) {
+		err = exec_error(b, -EFAULT, "cannot write the argument pointers");
+		goto out;
+	}
+	r->sp = b->p;
+	r->argc = argc;
+	r->envc = envc;
+	r->argv = b->p + sizeof(Elf64_Addr);
+	r->envp = r->argv + (argc + 1) * sizeof(Elf64_Addr);
+	r->auxv = b->p + items * sizeof(Elf64_Addr);
+	r->auxv_pairs = pairs;
+	r->execfn = b->exec;
+	r->vdso = l->vdso ? b->vdso : 0;
+	r->phdr = phdr_addr;
+	r->phnum = eh->e_phnum;
+	r->prog_entry = e_entry;
+	r->interp_base = interp_load_addr;
+out:
+	free(table);
+	free(strings);
+	return err;
 }
 
 /* ---- load_elf_binary ------------------------------------------------------ */
@@ -869,7 +1144,7 @@ static int load_elf_binary(struct exec_bprm *b, struct elf_file *ex)
 {
 	struct mm_struct *mm = b->mm;
 	struct elf_file in;
-	unsigned long load_bias = 0, elf_brk = 0, e_entry, elf_entry, interp_load_addr = 0;
+	unsigned long load_bias = 0, elf_brk = 0, e_entry, elf_entry, interp_load_addr = 0, phdr_addr = 0;
 	unsigned long start_code = ~0UL, end_code = 0, start_data = 0, end_data = 0;
 	int executable_stack = EXSTACK_DEFAULT, nr, retval, r;
 	bool first_pt_load = true, have_interp = false;
@@ -1009,6 +1284,10 @@ static int load_elf_binary(struct exec_bprm *b, struct elf_file *ex)
 				load_bias += error - ELF_PAGESTART(load_bias + vaddr);
 		}
 
+		/* the PT_LOAD holding the program headers gives AT_PHDR */
+		if (ph->p_offset <= ex->eh.e_phoff && ex->eh.e_phoff < ph->p_offset + ph->p_filesz)
+			phdr_addr = ex->eh.e_phoff - ph->p_offset + ph->p_vaddr;
+
 		k = ph->p_vaddr;
 		if ((ph->p_flags & PF_X) && k < start_code)
 			start_code = k;
@@ -1029,6 +1308,7 @@ static int load_elf_binary(struct exec_bprm *b, struct elf_file *ex)
 	}
 
 	e_entry = ex->eh.e_entry + load_bias;
+	phdr_addr += load_bias;
 	elf_brk += load_bias;
 	start_code += load_bias;
 	end_code += load_bias;
@@ -1058,14 +1338,15 @@ static int load_elf_binary(struct exec_bprm *b, struct elf_file *ex)
 		}
 	}
 
-	retval = map_vdso(mm);
+	retval = map_vdso(mm, &b->vdso);
 	if (retval) {
 		exec_error(b, retval, "cannot map the vDSO");
 		goto out;
 	}
-	retval = create_elf_tables(b);
+	retval = create_elf_tables(b, &ex->eh, interp_load_addr, e_entry, phdr_addr);
 	if (retval)
 		goto out;
+	b->res.entry = elf_entry; /* start_thread: rip */
 
 	mm->end_code = end_code;
 	mm->start_code = start_code;
@@ -1084,7 +1365,7 @@ out:
 int mmk_load_elf_mm_args(struct mm_struct *mm, const struct mmk_exec_args *args, char *err,
 			 size_t errlen)
 {
-	struct exec_bprm b = { .mm = mm, .err = err, .errlen = errlen };
+	struct exec_bprm b = { .mm = mm, .err = err, .errlen = errlen, .args = args };
 	char names[2][BINPRM_BUF_SIZE + 1];
 	const char *interp; /* bprm->interp */
 	struct elf_file ex;
@@ -1120,6 +1401,10 @@ int mmk_load_elf_mm_args(struct mm_struct *mm, const struct mmk_exec_args *args,
 		b.argv0_len = strnlen(args->argv[0], mmk_exec_layout.max_arg_strlen) + 1;
 	if (b.argv_bytes < b.argc || b.envp_bytes < b.envc) {
 		retval = exec_error(&b, -EINVAL, "fewer string bytes than strings");
+		goto out;
+	}
+	if ((b.argv_bytes && !b.argc) || (b.envp_bytes && !b.envc)) {
+		retval = exec_error(&b, -EINVAL, "string bytes without strings");
 		goto out;
 	}
 
@@ -1160,11 +1445,9 @@ int mmk_load_elf_mm_args(struct mm_struct *mm, const struct mmk_exec_args *args,
 	retval = load_elf_binary(&b, &ex);
 	if (retval)
 		goto out;
-
-	/* the strings' addresses (create_elf_tables walks them from arg_start) */
-	mm->arg_start = b.exec - b.envp_bytes - b.argv_bytes;
-	mm->arg_end = mm->env_start = mm->arg_start + b.argv_bytes;
-	mm->env_end = mm->env_start + b.envp_bytes;
+	/* arg_start .. env_end: create_elf_tables walked the strings */
+	if (args->result)
+		*args->result = b.res;
 out:
 	elf_file_release(&ex);
 	return retval;

@@ -10,6 +10,7 @@
 #include "harness.h"
 #include <mmkit/mmkit.h>
 #include <mmkit/binfmt.h>
+#include <elf.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdint.h>
@@ -17,6 +18,8 @@
 #include <sys/ptrace.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/uio.h>
+#include <sys/user.h>
 
 /* RLIMIT_STACK of both sides; ~0UL = unlimited */
 static unsigned long stack_rlim = 8UL << 20;
@@ -29,6 +32,9 @@ struct snapshot {
 	char maps[65536];
 	unsigned long stat[53]; /* /proc/PID/stat fields by their 1-based number */
 	char status[8192];
+	unsigned long rip, rsp;  /* PTRACE_GETREGS at the exec stop */
+	unsigned char *stack;    /* [rsp, STACK_TOP) as process_vm_readv reads it */
+	size_t stack_len;        /* 0: not read */
 };
 
 static size_t read_file(const char *path, char *buf, size_t size)
@@ -75,6 +81,7 @@ static void kernel_exec(const char *path, char *const argv[], char *const envp[]
 	char proc[64];
 	pid_t pid;
 
+	free(s->stack);
 	memset(s, 0, sizeof(*s));
 	CHECK(pipe2(pfd, O_CLOEXEC) == 0);
 	pid = fork();
@@ -117,6 +124,26 @@ static void kernel_exec(const char *path, char *const argv[], char *const envp[]
 	parse_stat(s->status, s->stat);
 	snprintf(proc, sizeof(proc), "/proc/%d/status", (int)pid);
 	read_file(proc, s->status, sizeof(s->status));
+	if (!s->killed_sig) {
+		struct user_regs_struct regs;
+
+		CHECK(ptrace(PTRACE_GETREGS, pid, NULL, &regs) == 0);
+		s->rip = regs.rip;
+		s->rsp = regs.rsp;
+		if (s->rsp < mmk_exec_layout.stack_top &&
+		    mmk_exec_layout.stack_top - s->rsp < (64UL << 20)) {
+			struct iovec local, remote;
+
+			s->stack_len = mmk_exec_layout.stack_top - s->rsp;
+			s->stack = malloc(s->stack_len);
+			CHECK(s->stack);
+			local.iov_base = s->stack;
+			local.iov_len = s->stack_len;
+			remote.iov_base = (void *)s->rsp;
+			remote.iov_len = s->stack_len;
+			CHECK(process_vm_readv(pid, &local, 1, &remote, 1, 0) == (ssize_t)s->stack_len);
+		}
+	}
 	kill(pid, SIGKILL);
 	waitpid(pid, &st, 0);
 }
@@ -169,6 +196,49 @@ static void compare_maps(const char *what, const char *kernel, const char *model
 	}
 }
 
+/*
+ * the new stack, byte for byte: the kernel's [rsp, STACK_TOP) against
+ * mmkit's read through mmk_access_vm, except AT_RANDOM's bytes; rip and rsp
+ * against the result's entry and sp
+ */
+static void compare_stack(const char *path, const struct snapshot *s, struct mm_struct *mm,
+			  const struct mmk_exec_result *res)
+{
+	unsigned char *mine;
+	size_t len = s->stack_len;
+
+	if (s->rip != res->entry || s->rsp != res->sp) {
+		fprintf(stderr, "%s: kernel rip %#lx rsp %#lx, mmkit entry %#lx sp %#lx\n", path,
+			s->rip, s->rsp, res->entry, res->sp);
+		exit(1);
+	}
+	CHECK(len > 0);
+	CHECK(res->random >= res->sp && res->random + mmk_exec_layout.random_bytes <= res->sp + len);
+	mine = malloc(len);
+	CHECK(mine);
+	CHECK_EQ(mmk_access_vm(mm, res->sp, mine, len, false), (long)len);
+	/* the kernel's random bytes are random */
+	memcpy(mine + (res->random - res->sp), s->stack + (res->random - res->sp),
+	       mmk_exec_layout.random_bytes);
+	for (size_t i = 0; i < len; i++) {
+		if (mine[i] != s->stack[i]) {
+			size_t from = i & ~(size_t)7;
+
+			fprintf(stderr, "%s: stack differs at %#lx (sp + %zu)\n", path, res->sp + i, i);
+			for (size_t k = from > 64 ? from - 64 : 0; k < from + 64 && k + 8 <= len; k += 8) {
+				unsigned long a, b;
+
+				memcpy(&a, s->stack + k, 8);
+				memcpy(&b, mine + k, 8);
+				fprintf(stderr, "  %#lx: kernel %016lx mmkit %016lx%s\n", res->sp + k, a,
+					b, a != b ? "  <--" : "");
+			}
+			exit(1);
+		}
+	}
+	free(mine);
+}
+
 /* exec @path both ways and demand the same address space */
 static void check_against_kernel(const char *path, char *const argv[], char *const envp[])
 {
@@ -184,10 +254,14 @@ static void check_against_kernel(const char *path, char *const argv[], char *con
 		{ 50, "env_start", offsetof(struct mm_struct, env_start) },
 		{ 51, "env_end", offsetof(struct mm_struct, env_end) },
 	};
-	static const char *const vm_lines[] = { "VmPeak", "VmSize", "VmData", "VmStk", "VmExe", "VmLib" };
+	static const char *const vm_lines[] = { "VmPeak", "VmSize", "VmData", "VmStk", "VmExe", "VmLib",
+						"VmRSS", "VmHWM", "RssAnon", "RssFile", "RssShmem", "VmPTE" };
 	static struct snapshot s;
 	struct mm_struct *mm;
 	char err[256] = "", *maps, *status;
+	struct mmk_exec_result res;
+	struct mmk_exec_args args = { .filename = path, .argv = (const char *const *)argv,
+				      .envp = (const char *const *)envp, .result = &res };
 
 	kernel_exec(path, argv, envp, &s);
 	if (s.exec_errno) {
@@ -204,8 +278,10 @@ static void check_against_kernel(const char *path, char *const argv[], char *con
 	mm = mm_alloc();
 	CHECK(mm);
 	mm->rlim[MMK_RLIMIT_STACK] = stack_rlim == ~0UL ? MMK_RLIM_INFINITY : stack_rlim;
-	if (mmk_load_elf_mm(mm, path, (const char *const *)argv, (const char *const *)envp, err,
-			    sizeof(err)) != 0) {
+	/* the auxiliary vector's machine values: the same as the child's */
+	mmk_exec_layout_from_host();
+	memset(&res, 0xa5, sizeof(res));
+	if (mmk_load_elf_mm_args(mm, &args, err, sizeof(err)) != 0) {
 		fprintf(stderr, "mmk_load_elf_mm(%s): %s\n", path, err);
 		exit(1);
 	}
@@ -234,6 +310,8 @@ static void check_against_kernel(const char *path, char *const argv[], char *con
 		}
 	}
 	CHECK(mm->exe_file != NULL);
+	CHECK_EQ(res.sp, mm->start_stack);
+	compare_stack(path, &s, mm, &res);
 	free(maps);
 	free(status);
 	mmput(mm);
@@ -852,6 +930,165 @@ TEST(too_many_strings)
 	CHECK_EQ(mmk_shutdown(), 0);
 }
 
+/* every alignment of the strings' end, a page-crossing string, no environment */
+TEST(stack_alignments)
+{
+	static char pad[16 + 1], cross[5000];
+	char *argv[] = { "/usr/bin/true", pad, "two", NULL };
+	char *envp[] = { "HOME=/root", "TERM=xterm", "LANG=C.UTF-8", "EMPTY=", "", NULL };
+	char *argv2[] = { "true", cross, "", NULL };
+	char *noenv[] = { NULL };
+
+	CHECK_EQ(mmk_boot(4), 0);
+	for (int n = 0; n <= 16; n++) {
+		memset(pad, 'p', (size_t)n);
+		pad[n] = 0;
+		check_against_kernel("/usr/bin/true", argv, envp);
+	}
+	memset(cross, 'c', sizeof(cross) - 1);
+	check_against_kernel("/usr/bin/env", argv2, noenv);
+	check_against_kernel("/usr/bin/env", argv2, envp);
+	CHECK_EQ(mmk_shutdown(), 0);
+}
+
+/* what an emulator reads: argc, argv[], envp[], the auxiliary vector */
+TEST(initial_stack_view)
+{
+	const char *argv[] = { "env", "-u", "X", NULL };
+	const char *envp[] = { "A=1", "BB=22", NULL };
+	struct mmk_exec_result r;
+	struct mmk_exec_args args = { .filename = "/usr/bin/env", .argv = argv, .envp = envp,
+				      .result = &r };
+	unsigned long w[64], auxv[2 * MMK_EXEC_AUXV_MAX];
+	unsigned char rnd[16], rnd2[16];
+	char str[64], err[256];
+	struct mm_struct *mm;
+
+	CHECK_EQ(mmk_boot(4), 0);
+	mmk_exec_layout_reset();
+	mm = mm_alloc();
+	CHECK(mm);
+	CHECK_EQ(mmk_load_elf_mm_args(mm, &args, err, sizeof(err)), 0);
+	/* resident: the stack's top page and env's and ld.so's padzero'd pages */
+	CHECK_EQ(get_mm_rss(mm), 3);
+	CHECK_EQ(r.sp, mm->start_stack);
+	CHECK_EQ(r.sp & 15, 0);
+	CHECK(r.interp_base != 0 && r.entry > r.interp_base);
+	CHECK_EQ(r.argc, 3);
+	CHECK_EQ(r.envc, 2);
+	CHECK_EQ(mmk_copy_from_user(mm, w, r.sp, 8 * 8), 0);
+	CHECK_EQ(w[0], 3);
+	CHECK_EQ(r.argv, r.sp + 8);
+	for (int i = 0; i < 3; i++) {
+		CHECK_EQ(mmk_copy_from_user(mm, str, w[1 + i], strlen(argv[i]) + 1), 0);
+		CHECK_STR(str, argv[i]);
+	}
+	CHECK_EQ(w[4], 0);
+	CHECK_EQ(w[1], mm->arg_start);
+	CHECK_EQ(r.envp, r.sp + 5 * 8);
+	for (int i = 0; i < 2; i++) {
+		CHECK_EQ(mmk_copy_from_user(mm, str, w[5 + i], strlen(envp[i]) + 1), 0);
+		CHECK_STR(str, envp[i]);
+	}
+	CHECK_EQ(w[5], mm->env_start);
+	CHECK_EQ(w[7], 0);
+	CHECK_EQ(r.auxv, r.sp + 8 * 8);
+	/* the vector: the kernel's order, 23 entries, AT_NULL last */
+	CHECK_EQ(r.auxv_pairs, 23);
+	CHECK_EQ(mmk_copy_from_user(mm, auxv, r.auxv, r.auxv_pairs * 16UL), 0);
+	CHECK_EQ(memcmp(auxv, r.auxv_copy, r.auxv_pairs * 16UL), 0);
+	{
+		static const unsigned long order[] = { AT_SYSINFO_EHDR, 51, AT_HWCAP, AT_PAGESZ,
+			AT_CLKTCK, AT_PHDR, AT_PHENT, AT_PHNUM, AT_BASE, AT_FLAGS, AT_ENTRY, AT_UID,
+			AT_EUID, AT_GID, AT_EGID, AT_SECURE, AT_RANDOM, AT_HWCAP2, AT_EXECFN,
+			AT_PLATFORM, 27, 28, AT_NULL };
+
+		for (unsigned i = 0; i < 23; i++)
+			CHECK_EQ(auxv[2 * i], order[i]);
+	}
+	CHECK_EQ(auxv[1], r.vdso);
+	CHECK_EQ(auxv[2 * 5 + 1], r.phdr);
+	CHECK_EQ(auxv[2 * 8 + 1], r.interp_base);
+	CHECK_EQ(auxv[2 * 10 + 1], r.prog_entry);
+	CHECK_EQ(auxv[2 * 16 + 1], r.random);
+	CHECK_EQ(auxv[2 * 18 + 1], r.execfn);
+	CHECK_EQ(auxv[2 * 19 + 1], r.platform);
+	CHECK_EQ(mmk_copy_from_user(mm, str, r.execfn, 13), 0);
+	CHECK_STR(str, "/usr/bin/env");
+	CHECK_EQ(mmk_copy_from_user(mm, str, r.platform, 7), 0);
+	CHECK_STR(str, "x86_64");
+	/* AT_PHDR holds the program's own program headers */
+	CHECK_EQ(mmk_access_vm(mm, r.phdr, w, 56, false), 56);
+	CHECK_EQ(w[0] & 0xffffffff, PT_PHDR);
+	/* AT_RANDOM: the documented splitmix64 stream of the seed */
+	CHECK_EQ(mmk_copy_from_user(mm, rnd, r.random, 16), 0);
+	{
+		unsigned long long x = mmk_exec_layout.random_seed;
+
+		for (int i = 0; i < 16; i += 8) {
+			unsigned long long z = (x += 0x9e3779b97f4a7c15ULL);
+
+			z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+			z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+			z ^= z >> 31;
+			memcpy(rnd2 + i, &z, 8);
+		}
+		CHECK_EQ(memcmp(rnd, rnd2, 16), 0);
+	}
+	mmput(mm);
+
+	/* a profile without vDSO, platform or rseq: a shorter vector */
+	mmk_exec_layout.vdso = false;
+	mmk_exec_layout.platform = NULL;
+	mmk_exec_layout.rseq = false;
+	mmk_exec_layout.random_seed = 1;
+	mm = mm_alloc();
+	CHECK(mm);
+	CHECK_EQ(mmk_load_elf_mm_args(mm, &args, err, sizeof(err)), 0);
+	CHECK_EQ(r.auxv_pairs, 19);
+	CHECK_EQ(r.vdso, 0);
+	CHECK_EQ(r.platform, 0);
+	CHECK_EQ(r.auxv_copy[0], 51);
+	CHECK_EQ(mmk_copy_from_user(mm, rnd2, r.random, 16), 0);
+	CHECK(memcmp(rnd, rnd2, 16) != 0);
+	mmput(mm);
+	/* auxv_pairs pads with AT_IGNORE */
+	mmk_exec_layout_reset();
+	mmk_exec_layout.auxv_pairs = 25;
+	mm = mm_alloc();
+	CHECK(mm);
+	CHECK_EQ(mmk_load_elf_mm_args(mm, &args, err, sizeof(err)), 0);
+	CHECK_EQ(r.auxv_pairs, 25);
+	CHECK_EQ(r.auxv_copy[2 * 22], AT_IGNORE);
+	CHECK_EQ(r.auxv_copy[2 * 23], AT_IGNORE);
+	CHECK_EQ(r.auxv_copy[2 * 24], AT_NULL);
+	mmput(mm);
+	mmk_exec_layout_reset();
+	CHECK_EQ(mmk_shutdown(), 0);
+}
+
+/* mmk_execve_args: the result of the task's new image */
+TEST(execve_result)
+{
+	const char *argv[] = { "true", NULL };
+	struct mmk_exec_result r;
+	struct mmk_exec_args args = { .filename = "/usr/bin/true", .argv = argv, .result = &r };
+	struct task_struct *t;
+	unsigned long argc;
+
+	CHECK_EQ(mmk_boot(2), 0);
+	t = mmk_spawn("sh");
+	CHECK(!IS_ERR(t));
+	CHECK_EQ(mmk_execve_args(t, &args, NULL, 0), 0);
+	CHECK_EQ(r.sp, t->mm->start_stack);
+	CHECK_EQ(mmk_copy_from_user(t->mm, &argc, r.sp, sizeof(argc)), 0);
+	CHECK_EQ(argc, 1);
+	CHECK_EQ(r.envc, 0);
+	CHECK(find_vma(t->mm, r.entry) && (find_vma(t->mm, r.entry)->vm_flags & VM_EXEC));
+	CHECK_EQ(do_exit(t), 0);
+	CHECK_EQ(mmk_shutdown(), 0);
+}
+
 /* strace gives only counts and sizes: the overrides place the strings */
 TEST(sizes_instead_of_strings)
 {
@@ -873,6 +1110,17 @@ TEST(sizes_instead_of_strings)
 	CHECK_EQ(a->start_stack, b->start_stack);
 	CHECK_EQ(a->env_end, b->env_end);
 	CHECK_EQ(a->arg_start, b->arg_start);
+	CHECK_EQ(a->arg_end, b->arg_end);
+	CHECK_EQ(a->env_start, b->env_start);
+	{
+		/* the unknown environment is made up: equal shares of 'x's */
+		char env[10];
+
+		CHECK_EQ(mmk_access_vm(b, b->env_start, env, 10, false), 10);
+		CHECK_EQ(memcmp(env, "xxxx\0xxxx\0", 10), 0);
+		CHECK_EQ(mmk_access_vm(a, a->env_start, env, 10, false), 10);
+		CHECK_EQ(memcmp(env, "A=1\0BB=22\0", 10), 0);
+	}
 	CHECK_EQ(a->map_count, b->map_count);
 	mmput(a);
 	mmput(b);
@@ -1015,6 +1263,7 @@ TEST(alloc_failures)
 	X(hostile_refused) X(hostile_offset_past_eof) X(hostile_overlapping)        \
 	X(hostile_unsorted) X(hostile_bss_in_readonly) X(fuzz_headers)              \
 	X(not_a_program) X(too_many_strings) X(sizes_instead_of_strings)            \
+	X(stack_alignments) X(initial_stack_view) X(execve_result)                  \
 	X(execve_task) X(execve_kthread) X(execve_threads)                          \
 	X(execve_hostile_task_untouched) X(alloc_failures)
 TEST_MAIN("exec", TESTS)
