@@ -428,7 +428,7 @@ int handle_mm_fault(struct vm_area_struct *vma, unsigned long addr, unsigned int
 		return do_anonymous_page(vma, addr, ptep, write);
 	}
 	if (!pte_present(e))
-		return VM_FAULT_SIGBUS; /* a swap entry: swap-in comes later */
+		return do_swap_page(vma, addr, ptep, e, flags); /* a swap entry */
 	if (write && !pte_write(e))
 		return do_wp_page(vma, addr, ptep, e);
 	/* a spurious fault: the access just sets the accessed/dirty bits */
@@ -560,6 +560,7 @@ static void zap_one(pte_t *ptep, unsigned long addr, void *arg)
 	pte_set(ptep, 0);
 	if (!pte_present(e)) {
 		z->rss[MM_SWAPENTS]--;
+		swap_free(e); /* free_swap_and_cache */
 		return;
 	}
 	if (is_zero_pte(e))
@@ -675,6 +676,7 @@ static void copy_one(pte_t *sptep, unsigned long addr, void *arg)
 		return;
 	}
 	if (!pte_present(e)) {
+		swap_copy_entry(dst_mm, src_mm, e); /* swap_duplicate, mmlist */
 		c->rss[MM_SWAPENTS]++;
 	} else if (!is_zero_pte(e)) {
 		struct page *page = pte_page(e);
@@ -796,6 +798,7 @@ static void smaps_one(pte_t *ptep, unsigned long addr, void *arg)
 		return;
 	if (!pte_present(e)) {
 		st->swap += PAGE_SIZE;
+		st->swap_pss += swap_pss_of(e);
 		return;
 	}
 	if (is_zero_pte(e))

@@ -19,6 +19,7 @@
 #define MMKIT_PAGE_INTERNAL
 #include "internal.h"
 #include <mmkit/page.h>
+#include <mmkit/swap.h>
 #include <stdlib.h>
 #include <sys/mman.h>
 
@@ -445,6 +446,9 @@ struct page *alloc_pages(gfp_t gfp, unsigned int order)
 	if (unlikely(!p)) {
 		/* direct reclaim: clean page cache nobody maps */
 		if (filemap_reclaim((long)(1UL << order) + PCP_BATCH) > 0)
+			p = get_page_from_freelist(order);
+		/* then anonymous memory goes to swap, if an area is on */
+		if (!p && mmk_swap_reclaim((long)(1UL << order) + PCP_BATCH) > 0)
 			p = get_page_from_freelist(order);
 		if (!p)
 			return NULL;

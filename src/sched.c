@@ -195,6 +195,7 @@ long mmk_shutdown(void)
 	}
 	mmk_for_each_mm(report_leaked_mm, &leaked);
 	INIT_LIST_HEAD(&mmk_mm_list); /* the caches below take any leftovers with them */
+	leaked += mmk_swap_shutdown(); /* the swap area: every slot must be free */
 	leaked += mmk_mem_shutdown();  /* simulated RAM: every frame must be free */
 	leaked += proc_caches_destroy();
 	nr_cpu_ids = 0;

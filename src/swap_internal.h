@@ -16,6 +16,8 @@ bool swap_get_ref(pte_t entry);         /* count + 1 if the slot is in use */
 void swap_writepage(pte_t entry, struct page *page);
 void swap_readpage(pte_t entry, struct page *page);
 bool swap_area_writable(void);
+unsigned long swap_area_pages(void);  /* header included; 0 when off */
+long swap_map_compare(const unsigned int *refs, unsigned long pages);
 void swap_mmlist_join(struct mm_struct *mm, struct mm_struct *after);
 extern MMK_ATOMIC(unsigned long) mmk_nr_swapouts, mmk_nr_swapins, mmk_nr_reclaimed;
 

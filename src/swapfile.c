@@ -197,6 +197,42 @@ static unsigned long swap_inuse(bool *on)
 	return n;
 }
 
+unsigned long swap_area_pages(void)
+{
+	unsigned long n;
+
+	spin_lock(&swap_lock);
+	n = si.on ? si.pages : 0;
+	spin_unlock(&swap_lock);
+	return n;
+}
+
+/* the checker's count of PTEs per slot against swap_map; mismatches */
+long swap_map_compare(const unsigned int *refs, unsigned long pages)
+{
+	long bad = 0;
+	unsigned long inuse = 0;
+
+	spin_lock(&swap_lock);
+	if (si.on && si.pages == pages) {
+		for (unsigned long off = 1; off < pages; off++) {
+			inuse += si.map[off] != 0;
+			if (si.map[off] != refs[off]) {
+				if (bad < 8)
+					mmk_warn("swap check: slot %lu count %u, %u PTEs hold it", off,
+						 si.map[off], refs[off]);
+				bad++;
+			}
+		}
+		if (inuse != si.inuse) {
+			mmk_warn("swap check: %lu slots in use, inuse says %lu", inuse, si.inuse);
+			bad++;
+		}
+	}
+	spin_unlock(&swap_lock);
+	return bad;
+}
+
 void mmk_swap_info(struct mmk_swapinfo *info)
 {
 	memset(info, 0, sizeof(*info));

@@ -282,6 +282,7 @@ static void smap_gather_stats(struct vm_area_struct *vma, struct mem_size_stats 
 	mss->anonymous += st.anonymous;
 	mss->lazyfree += st.lazyfree;
 	mss->swap += st.swap;
+	mss->swap_pss += st.swap_pss;
 	mss->pss += st.pss;
 	mss->pss_anon += st.pss_anon;
 	mss->pss_file += st.pss_file;

@@ -48,8 +48,12 @@
 #include <mmkit/page.h>
 #include "swap_internal.h"
 #include <limits.h>
+#include <stdlib.h>
 
 static pthread_mutex_t swapout_mutex = PTHREAD_MUTEX_INITIALIZER;
+/* 2.4's swap_mm: where reclaim goes on (the mm's id; under swapout_mutex) */
+static unsigned long swap_mm_id;
+static bool swap_mm_done; /* that mm was scanned to its end: start after it */
 
 /* ---- the pass and its swap cache ---------------------------------------------- */
 
@@ -279,31 +283,61 @@ static void swap_out_mm(struct mm_struct *mm, struct swap_pass *p)
 
 /* ---- the list --------------------------------------------------------------------- */
 
+static struct list_head *scan_head(bool seed) { return seed ? &init_mm.mmlist : &mmk_mm_list; }
+static spinlock_t *scan_lock_of(bool seed) { return seed ? &mmlist_lock : &mmk_mm_list_lock; }
+
+static struct mm_struct *scan_entry(struct list_head *l, bool seed)
+{
+	return seed ? list_entry(l, struct mm_struct, mmlist) : list_entry(l, struct mm_struct, mmk_all);
+}
+
 /*
  * The next live mm after @pos on the scanner's list, pinned (mm_users);
  * NULL at the end. Under MMLIST_SEED the list is init_mm.mmlist, else the
- * registry of every live mm (mmk_mm_list, in creation order).
+ * registry of every live mm (mmk_mm_list, in creation order). A non-zero
+ * *@skip_to passes over every mm until the one with that id (and that one
+ * too when @skip_it), then clears itself.
  */
-static struct mm_struct *scan_next(struct list_head **pos, bool seed)
+static struct mm_struct *scan_next(struct list_head **pos, bool seed, unsigned long *skip_to,
+				   bool skip_it)
 {
-	struct list_head *head = seed ? &init_mm.mmlist : &mmk_mm_list;
-	spinlock_t *lock = seed ? &mmlist_lock : &mmk_mm_list_lock;
+	struct list_head *head = scan_head(seed);
 	struct mm_struct *mm = NULL;
 	struct list_head *l;
 
-	spin_lock(lock);
+	spin_lock(scan_lock_of(seed));
 	for (l = (*pos)->next; l != head; l = l->next) {
-		struct mm_struct *cand = seed ? list_entry(l, struct mm_struct, mmlist)
-					      : list_entry(l, struct mm_struct, mmk_all);
+		struct mm_struct *cand = scan_entry(l, seed);
 
-		if (cand != &init_mm && mmget_not_zero(cand)) {
+		if (cand == &init_mm)
+			continue;
+		if (*skip_to) {
+			if (cand->mmk_id != *skip_to)
+				continue;
+			*skip_to = 0;
+			if (skip_it)
+				continue;
+		}
+		if (mmget_not_zero(cand)) {
 			mm = cand;
 			*pos = l;
 			break;
 		}
 	}
-	spin_unlock(lock);
+	spin_unlock(scan_lock_of(seed));
 	return mm;
+}
+
+static long scan_list_len(bool seed)
+{
+	struct list_head *l;
+	long n = 0;
+
+	spin_lock(scan_lock_of(seed));
+	list_for_each(l, scan_head(seed))
+		n++;
+	spin_unlock(scan_lock_of(seed));
+	return n;
 }
 
 static void scan_put(struct mm_struct *mm, bool reclaim)
@@ -314,13 +348,15 @@ static void scan_put(struct mm_struct *mm, bool reclaim)
 		mmput(mm);
 }
 
+/* explicit passes: every mm once, from the head of the list */
 static void swap_out(struct swap_pass *p)
 {
 	bool seed = sysctl_mmlist_policy == MMLIST_SEED;
-	struct list_head *pos = seed ? &init_mm.mmlist : &mmk_mm_list;
+	struct list_head *pos = scan_head(seed);
 	struct mm_struct *mm, *prev = NULL;
+	unsigned long none = 0;
 
-	while (!p->full && p->released < p->want && (mm = scan_next(&pos, seed)) != NULL) {
+	while (!p->full && (mm = scan_next(&pos, seed, &none, false)) != NULL) {
 		if (prev)
 			scan_put(prev, p->reclaim);
 		prev = mm;
@@ -328,6 +364,43 @@ static void swap_out(struct swap_pass *p)
 	}
 	if (prev)
 		scan_put(prev, p->reclaim);
+}
+
+/*
+ * reclaim: 2.4's swap_out loop. Start at swap_mm (the mm the last reclaim
+ * stopped in, or the one after it when that mm was scanned to its end),
+ * go round the list - wrapping at its end - for at most twice its length
+ * (a first visit may only age young PTEs), until enough frames are freed.
+ */
+static void swap_out_reclaim(struct swap_pass *p)
+{
+	bool seed = sysctl_mmlist_policy == MMLIST_SEED;
+	struct list_head *pos = scan_head(seed);
+	struct mm_struct *mm, *prev = NULL;
+	unsigned long skip = swap_mm_id;
+	long visits = 0, limit = 2 * scan_list_len(seed) + 1;
+	int wraps = 0;
+
+	while (!p->full && p->released < p->want && visits < limit) {
+		mm = scan_next(&pos, seed, &skip, swap_mm_done);
+		if (!mm) {
+			/* the end of the list (or swap_mm is gone): round again */
+			skip = 0;
+			if (++wraps > 2)
+				break;
+			pos = scan_head(seed);
+			continue;
+		}
+		if (prev)
+			scan_put(prev, true);
+		prev = mm;
+		visits++;
+		swap_out_mm(mm, p);
+		swap_mm_id = mm->mmk_id;
+		swap_mm_done = mm->swap_address == 0;
+	}
+	if (prev)
+		scan_put(prev, true);
 }
 
 /* ---- the entry points ---------------------------------------------------------------- */
@@ -376,11 +449,84 @@ long mmk_swap_reclaim(long nr_frames)
 		return 0;
 	if (pthread_mutex_trylock(&swapout_mutex))
 		return 0; /* someone else is reclaiming (maybe this very thread) */
-	/* two rounds: the first may only age young PTEs (2.4's counter of
-	 * twice the list's length) */
-	for (int round = 0; round < 2 && !p.full && p.released < p.want; round++)
-		swap_out(&p);
+	swap_out_reclaim(&p);
 	pass_end(&p);
 	pthread_mutex_unlock(&swapout_mutex);
 	return p.freed;
+}
+
+/* ---- the checker ---------------------------------------------------------------------- */
+
+struct check_ctx {
+	unsigned int *refs;
+	unsigned long pages;
+	long swp;
+	long bad;
+};
+
+static void check_pte(pte_t *ptep, unsigned long addr, void *arg)
+{
+	struct check_ctx *c = arg;
+	pte_t e = pte_get(ptep);
+	unsigned long off;
+
+	if (!is_swap_pte(e))
+		return;
+	c->swp++;
+	off = swp_offset(e);
+	if (swp_type(e) != 0 || off == 0 || off >= c->pages) {
+		mmk_warn("swap check: bad swap entry %#lx at %#lx", (unsigned long)e, addr);
+		c->bad++;
+		return;
+	}
+	c->refs[off]++;
+}
+
+long mmk_swap_check(void)
+{
+	struct check_ctx c = { 0 };
+	struct list_head *pos = &mmk_mm_list;
+	struct mm_struct *mm, *prev = NULL;
+	unsigned long none = 0;
+	long bad = 0;
+
+	c.pages = swap_area_pages();
+	if (!c.pages)
+		return 0;
+	c.refs = calloc(c.pages, sizeof(*c.refs));
+	if (!c.refs)
+		return 0;
+	pthread_mutex_lock(&swapout_mutex); /* no pass holds cache references */
+	while ((mm = scan_next(&pos, false, &none, false)) != NULL) {
+		struct vm_area_struct *vma;
+
+		if (prev)
+			mmput(prev);
+		prev = mm;
+		c.swp = 0;
+		down_read(&mm->mmap_sem);
+		for (vma = mm->mmap; vma; vma = vma->vm_next)
+			walk_pte_range(mm, vma->vm_start, vma->vm_end, check_pte, &c);
+		if (c.swp != atomic_long_read(&mm->rss_stat[MM_SWAPENTS])) {
+			mmk_warn("swap check: mm %lu has %ld swap PTEs, MM_SWAPENTS %ld", mm->mmk_id,
+				 c.swp, atomic_long_read(&mm->rss_stat[MM_SWAPENTS]));
+			c.bad++;
+		}
+		if (sysctl_mmlist_policy == MMLIST_MODERN && c.swp) {
+			spin_lock(&mmlist_lock);
+			if (list_empty(&mm->mmlist)) {
+				mmk_warn("swap check: mm %lu holds swap entries but is not on mmlist",
+					 mm->mmk_id);
+				c.bad++;
+			}
+			spin_unlock(&mmlist_lock);
+		}
+		up_read(&mm->mmap_sem);
+	}
+	if (prev)
+		mmput(prev);
+	bad = c.bad + swap_map_compare(c.refs, c.pages);
+	pthread_mutex_unlock(&swapout_mutex);
+	free(c.refs);
+	return bad;
 }

@@ -42,6 +42,7 @@ static void finish(struct mm_struct *mm)
 	if (mm)
 		mmput(mm);
 	CHECK_EQ(mmk_check_all(NULL), 0);
+	CHECK_EQ(mmk_swap_check(), 0);
 	CHECK_EQ(mmk_swap_shutdown(), 0);
 	CHECK_EQ(mmk_shutdown(), 0);
 	CHECK_EQ(atomic_load(&mmk_warnings), 0);
@@ -103,6 +104,7 @@ static void check_consistent(struct mm_struct *mm, unsigned long first, unsigned
 
 	CHECK_EQ(RSS(mm, MM_SWAPENTS), swp);
 	CHECK_EQ(RSS(mm, MM_ANONPAGES), pres);
+	CHECK_EQ(mmk_swap_check(), 0);
 }
 
 static struct mmk_swapinfo swapinfo(void)
@@ -175,6 +177,11 @@ TEST(roundtrip_keeps_every_byte)
 	CHECK_EQ(smaps_kb(mm, "Swap:"), 64);
 	CHECK_EQ(smaps_kb(mm, "SwapPss:"), 64);
 	check_consistent(mm, 0, 16);
+	/* the checker sees a counter that disagrees with the PTEs */
+	atomic_long_add(1, &mm->rss_stat[MM_SWAPENTS]);
+	CHECK_EQ(mmk_swap_check(), 1);
+	atomic_long_add(-1, &mm->rss_stat[MM_SWAPENTS]);
+	atomic_store(&mmk_warnings, 0);
 	/* nothing left to swap */
 	CHECK_EQ(mmk_swapout_mm(mm), 0);
 
@@ -353,6 +360,7 @@ TEST(fork_copies_swap_entries)
 	CHECK_EQ(RSS(child, MM_SWAPENTS), 4);
 	CHECK_EQ(RSS(child, MM_ANONPAGES), 0);
 	CHECK_EQ(mmk_swap_count(mmk_read_pte(child, AT(1))), 2);
+	CHECK_EQ(mmk_swap_check(), 0);
 	CHECK_EQ(swapinfo().used, 4);
 	CHECK_EQ(status_kb(child, "VmSwap:"), 16);
 	verify(child, 0, 4, 9);
@@ -396,6 +404,7 @@ TEST(modern_mmlist_rule)
 	CHECK_EQ(mmk_swapout_all(), 2 + 2 + 0);
 	CHECK_EQ(mmlist_nr, 4);
 	CHECK(!list_empty(&b->mmlist) && !list_empty(&c0->mmlist));
+	CHECK_EQ(mmk_swap_check(), 0);
 	verify(c0, 0, 2, 1);
 	verify(c1, 0, 2, 1);
 	verify(b, 0, 2, 2);
@@ -678,6 +687,41 @@ TEST(reclaim_second_chance_and_cursor)
 	finish(mm);
 }
 
+static long swapped(struct mm_struct *mm) { return RSS(mm, MM_SWAPENTS); }
+
+TEST(reclaim_goes_round_the_list)
+{
+	struct mm_struct *a = setup(64), *b = new_mm();
+
+	CHECK_EQ(sys_mmap(a, AT(0), PG(8), RW, ANON | MAP_FIXED, NULL, 0), (long)AT(0));
+	CHECK_EQ(sys_mmap(b, AT(0), PG(8), RW, ANON | MAP_FIXED, NULL, 0), (long)AT(0));
+	fill(a, 0, 8, 1);
+	fill(b, 0, 8, 2);
+	/* the first call ages both and takes 4 from the mm it meets first */
+	CHECK_EQ(mmk_swap_reclaim(4), 4);
+	struct mm_struct *first = swapped(a) ? a : b, *second = first == a ? b : a;
+	CHECK_EQ(swapped(first), 4);
+	CHECK_EQ(swapped(second), 0);
+	/* it goes on where it stopped */
+	CHECK_EQ(mmk_swap_reclaim(4), 4);
+	CHECK_EQ(swapped(first), 8);
+	/* that mm is done: the next one */
+	CHECK_EQ(mmk_swap_reclaim(2), 2);
+	CHECK_EQ(swapped(second), 2);
+	CHECK_EQ(first->swap_address, 0);
+	/* an mm whose mmap_sem is taken (maybe by the allocating thread) is passed over */
+	down_read(&second->mmap_sem);
+	CHECK_EQ(mmk_swap_reclaim(2), 0);
+	up_read(&second->mmap_sem);
+	CHECK_EQ(mmk_swap_reclaim(6), 6);
+	CHECK_EQ(swapped(second), 8);
+	CHECK_EQ(mmk_swap_reclaim(1), 0);
+	verify(a, 0, 8, 1);
+	verify(b, 0, 8, 2);
+	mmput(b);
+	finish(a);
+}
+
 /* ---- concurrency (TSan) ------------------------------------------------------------- */
 
 struct worker {
@@ -721,6 +765,7 @@ TEST(concurrent_faults_and_swapout)
 	atomic_store(&stop, 1);
 	for (int i = 0; i < 2; i++)
 		pthread_join(th[i], NULL);
+	CHECK_EQ(mmk_swap_check(), 0);
 	CHECK_EQ(mmk_swapoff(), 0);
 	verify(mm, 0, 4, 1);
 	verify(other, 0, 4, 2);
@@ -743,5 +788,6 @@ TEST(concurrent_faults_and_swapout)
 	X(swapout_failing_in_turn)             \
 	X(swapin_failing_in_turn)              \
 	X(reclaim_second_chance_and_cursor)    \
+	X(reclaim_goes_round_the_list)         \
 	X(concurrent_faults_and_swapout)
 TEST_MAIN("swap", TESTS)

@@ -979,7 +979,14 @@ static void run_command(struct scn *s, char **tok, int n, const char *rest)
 		const char *how = n > 1 ? tok[1] : "all";
 		if (n > 2)
 			die(s, 2, "usage: swapoff [begin|step|end]");
-		if (!strcmp(how, "all")) {
+		struct mmk_swapinfo si;
+		mmk_swap_info(&si);
+		if (!strcmp(how, "all") && si.on) {
+			/* sys_swapoff: the walk brings every page back, then the area goes */
+			if (s->walking)
+				die(s, 2, "swapoff: a stepwise walk is in progress");
+			set_sysret(s, mmk_swapoff(), false);
+		} else if (!strcmp(how, "all")) {
 			if (s->walking)
 				die(s, 2, "swapoff: a stepwise walk is in progress");
 			long visited = 0;
@@ -1003,6 +1010,8 @@ static void run_command(struct scn *s, char **tok, int n, const char *rest)
 				die(s, 2, "swapoff step: no walk in progress (swapoff begin)");
 			struct mm_struct *mm = unuse_walk_next(&s->walk);
 			s->walk_pin = mm;
+			if (mm && si.on && mmk_unuse_mm(mm))
+				die(s, 1, "swapoff step: out of memory bringing mm%lu's pages back", mm->mmk_id);
 			if (!mm) {
 				s->walking = false;
 				set_none(s);
@@ -1159,9 +1168,30 @@ static void run_command(struct scn *s, char **tok, int n, const char *rest)
 		set_sysret(s, r, false);
 	} else if (!strcmp(v, "meminfo")) {
 		struct mmk_meminfo mi;
+		struct mmk_swapinfo si;
 		mmk_mem_info(&mi);
+		mmk_swap_info(&si);
 		fprintf(s->out, "  RAM %lu frames: %lu free, %lu used (%lu page cache, %lu page tables), %lu reserved\n",
 			mi.total, mi.free, mi.used, mi.pagecache, mi.pgtables, mi.reserved);
+		fprintf(s->out, "  SwapTotal: %lu kB  SwapFree: %lu kB  (%lu swapped out, %lu swapped in)\n",
+			si.total * 4, si.free * 4, si.swapouts, si.swapins);
+	} else if (!strcmp(v, "swapon")) {
+		need(s, n, 2, "swapon PAGES");
+		set_sysret(s, mmk_swapon(num_arg(s, tok[1], "page count")), false);
+	} else if (!strcmp(v, "swapout")) {
+		need(s, n, 2, "swapout T|all");
+		if (!strcmp(tok[1], "all")) {
+			set_sysret(s, mmk_swapout_all(), false);
+		} else {
+			t = user_task_arg(s, tok[1]);
+			set_sysret(s, mmk_swapout_mm(t->mm), false);
+		}
+	} else if (!strcmp(v, "reclaim")) {
+		need(s, n, 2, "reclaim FRAMES");
+		set_num(s, mmk_swap_reclaim((long)num_arg(s, tok[1], "frame count")));
+	} else if (!strcmp(v, "mem")) {
+		need(s, n, 2, "mem PAGES (the size of simulated RAM; before anything is mapped)");
+		set_sysret(s, mmk_mem_init(num_arg(s, tok[1], "page count") * PAGE_SIZE), false);
 	} else if (!strcmp(v, "sysctl")) {
 		need(s, n, 2, "sysctl NAME=VALUE");
 		char *eq = strchr(tok[1], '=');

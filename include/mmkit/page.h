@@ -294,6 +294,7 @@ struct mmk_page_stats {
 	unsigned long resident, shared_clean, shared_dirty, private_clean, private_dirty;
 	unsigned long referenced, anonymous, lazyfree, swap;
 	uint64_t pss, pss_anon, pss_file, pss_shmem, pss_dirty, pss_locked; /* << 12 fixed point */
+	uint64_t swap_pss; /* << 12: each entry's PAGE_SIZE / slot use count */
 };
 #define MMK_PSS_SHIFT 12
 void mmk_smaps_vma(struct vm_area_struct *vma, struct mmk_page_stats *st);

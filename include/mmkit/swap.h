@@ -54,6 +54,15 @@ void mmk_swap_info(struct mmk_swapinfo *info);
 int mmk_swap_count(pte_t pte);
 
 /*
+ * mmk_swap_check - the invariants, for a quiescent system: every swap PTE
+ * of every live mm names a slot of the area; each mm's MM_SWAPENTS equals
+ * its swap PTEs; each slot's use count equals the PTEs naming it (no swap
+ * cache outlives a pass); under MMLIST_MODERN an mm with swap entries is
+ * on mmlist. Returns the violations, each reported with mmk_warn.
+ */
+long mmk_swap_check(void);
+
+/*
  * mmk_swap_shutdown - for mmk_shutdown(), after every task has exited:
  * turn the area off without swapping in (nothing should be left). Returns
  * the slots still in use (each reported with mmk_warn); 0 = clean.
