@@ -33,7 +33,7 @@ TEST_BIN := $(patsubst tests/%.c,$(O)/tests/%,$(TEST_SRC))
 LIB_HDRS := $(wildcard include/mmkit/*.h src/*.h)
 HDRS := $(LIB_HDRS) $(wildcard tools/*.h tests/*.h)
 
-.PHONY: all lib tool tests test test-plain test-asan tsan demo clean bench install uninstall soak
+.PHONY: all lib tool tests test test-plain test-asan tsan demo clean bench install uninstall soak test-ui
 VERSION := 0.1.0
 PREFIX ?= /usr/local
 DESTDIR ?=
@@ -95,6 +95,17 @@ bench:
 	$(CC) -std=c11 -D_GNU_SOURCE -O2 -DNDEBUG -g -Iinclude -Isrc -pthread -o build/bench/bench bench/bench.c build/bench/libmmkit.a
 	@mkdir -p build
 	build/bench/bench -o build/bench.json
+
+# the HTML report in a real browser: installs Debian's chromium when it can
+test-ui: $(O)/mmkit
+	@if ! command -v chromium >/dev/null 2>&1 && ! command -v chromium-browser >/dev/null 2>&1; then \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	    apt-get update && apt-get install -y chromium; \
+	  else \
+	    echo "test-ui: chromium is missing and cannot be installed here (needs root and apt-get); the browser checks will be SKIPped"; \
+	  fi; \
+	fi
+	@O=$(O) sh tests/test_ui.sh
 
 # make soak SEEDS=N: the differential test against the running kernel, seeds 1..N
 soak: $(O)/kdiff_soak

@@ -162,6 +162,7 @@ struct mmstate {            /* per mm id: the last maps seen */
 struct report {
 	char *path, *title;
 	struct strtab st;
+	struct strtab ids;  /* mm ids, in the order of r->mm */
 	struct r_step *steps;
 	int nsteps, capsteps;
 	struct mmstate *mm;
@@ -189,9 +190,9 @@ struct report *report_open(const char *path, const char *title)
 
 static int mm_index(struct report *r, const char *id)
 {
-	for (int i = r->nmm - 1; i >= 0; i--)
-		if (!strcmp(r->mm[i].id, id))
-			return i;
+	int i = st_str(&r->ids, id);
+	if (i < r->nmm)
+		return i;
 	GROW(r->mm, r->nmm, r->capmm);
 	r->mm[r->nmm] = (struct mmstate){ .id = xstrdup(id), .last_text = NULL, .last_ver = -1 };
 	return r->nmm++;
@@ -290,9 +291,9 @@ static const struct { const char *func, *kind; } ev_funcs[] = {
 	{ "dup_mm", "fork" },
 	{ "mm_alloc", "new" },
 	{ "kthread_use_mm", "borrow" },
-	{ "mmget_not_zero", "pin" },
 	{ "mmgrab", "borrow" },
 	{ "mmget", "clone" },
+	{ "mmget_not_zero", "pin" },
 };
 #define NEVF ((int)(sizeof(ev_funcs) / sizeof(ev_funcs[0])))
 
@@ -399,6 +400,22 @@ void report_step(struct report *r, const struct rep_step *s)
 
 /* ---- output --------------------------------------------------------------- */
 
+/* the length of the valid UTF-8 sequence at @p (before @end), 0 if invalid */
+static int utf8_len(const unsigned char *p, const unsigned char *end)
+{
+	unsigned c = *p;
+	int len = c < 0x80 ? 1 : c >= 0xc2 && c < 0xe0 ? 2 : c >= 0xe0 && c < 0xf0 ? 3 : c >= 0xf0 && c <= 0xf4 ? 4 : 0;
+	if (!len || p + len > end)
+		return 0;
+	for (int i = 1; i < len; i++)
+		if ((p[i] & 0xc0) != 0x80)
+			return 0;
+	if ((c == 0xe0 && p[1] < 0xa0) || (c == 0xed && p[1] >= 0xa0) ||   /* overlong, surrogate */
+	    (c == 0xf0 && p[1] < 0x90) || (c == 0xf4 && p[1] >= 0x90))
+		return 0;
+	return len;
+}
+
 /* a JSON string; safe inside <script>: no '<', '>', '&' and no invalid UTF-8 */
 static void json_str(FILE *f, const char *s, size_t n)
 {
@@ -406,45 +423,25 @@ static void json_str(FILE *f, const char *s, size_t n)
 	putc('"', f);
 	while (p < end) {
 		unsigned c = *p;
+		int len = utf8_len(p, end);
 		if (c == '"' || c == '\\') {
 			putc('\\', f);
 			putc((int)c, f);
-			p++;
+		} else if (c == '\n') {
+			fputs("\\n", f);
+		} else if (c == '\t') {
+			fputs("\\t", f);
 		} else if (c < 0x20 || c == '<' || c == '>' || c == '&' || c == 0x7f) {
-			switch (c) {
-			case '\n': fputs("\\n", f); break;
-			case '\t': fputs("\\t", f); break;
-			default: fprintf(f, "\\u%04x", c); break;
-			}
-			p++;
-		} else if (c < 0x80) {
-			putc((int)c, f);
-			p++;
+			fprintf(f, "\\u%04x", c);
+		} else if (!len) {
+			fputs("\\ufffd", f);
+			len = 1;
+		} else if (len == 3 && c == 0xe2 && p[1] == 0x80 && (p[2] == 0xa8 || p[2] == 0xa9)) {
+			fprintf(f, "\\u%04x", p[2] == 0xa8 ? 0x2028 : 0x2029);
 		} else {
-			/* a whole valid UTF-8 sequence, or U+FFFD for one bad byte */
-			int len = c >= 0xf0 && c <= 0xf4 ? 4 : c >= 0xe0 ? 3 : c >= 0xc2 && c < 0xe0 ? 2 : 0;
-			bool ok = len && p + len <= end;
-			for (int i = 1; ok && i < len; i++)
-				ok = (p[i] & 0xc0) == 0x80;
-			if (ok && len == 3) {
-				if ((c == 0xe0 && p[1] < 0xa0) || (c == 0xed && p[1] >= 0xa0))
-					ok = false;   /* overlong, surrogate */
-				else if (c == 0xe2 && p[1] == 0x80 && (p[2] == 0xa8 || p[2] == 0xa9)) {
-					fprintf(f, "\\u%04x", p[2] == 0xa8 ? 0x2028 : 0x2029);
-					p += 3;
-					continue;
-				}
-			}
-			if (ok && len == 4 && ((c == 0xf0 && p[1] < 0x90) || (c == 0xf4 && p[1] >= 0x90)))
-				ok = false;
-			if (ok) {
-				fwrite(p, 1, (size_t)len, f);
-				p += len;
-			} else {
-				fputs("\\ufffd", f);
-				p++;
-			}
+			fwrite(p, 1, (size_t)len, f);
 		}
+		p += len ? len : 1;
 	}
 	putc('"', f);
 }
@@ -457,14 +454,24 @@ static void json_cstr(FILE *f, const char *s)
 /* HTML text (the title) */
 static void html_text(FILE *f, const char *s)
 {
-	for (; *s; s++) {
-		switch (*s) {
+	const unsigned char *p = (const unsigned char *)s, *end = p + strlen(s);
+	while (p < end) {
+		int len = utf8_len(p, end);
+		switch (*p) {
 		case '<': fputs("&lt;", f); break;
 		case '>': fputs("&gt;", f); break;
 		case '&': fputs("&amp;", f); break;
 		case '"': fputs("&quot;", f); break;
-		default: putc(*s, f); break;
+		default:
+			if (!len)
+				fputs("\xef\xbf\xbd", f);   /* U+FFFD */
+			else if (*p < 0x20)
+				putc(' ', f);
+			else
+				fwrite(p, 1, (size_t)len, f);
+			break;
 		}
+		p += len ? len : 1;
 	}
 }
 
@@ -549,6 +556,12 @@ static void report_free(struct report *r)
 	free(r->st.len);
 	free(r->st.hash);
 	free(r->st.slot);
+	for (int i = 0; i < r->ids.n; i++)
+		free(r->ids.s[i]);
+	free(r->ids.s);
+	free(r->ids.len);
+	free(r->ids.hash);
+	free(r->ids.slot);
 	free(r->path);
 	free(r->title);
 	free(r);
@@ -586,10 +599,10 @@ static const char *const page[] = {
 	".bar button:disabled { opacity: .4; cursor: default; }\n"
 	"#step-slider { flex: 1; min-width: 120px; accent-color: var(--accent); }\n"
 	"#step-label { font-family: var(--mono); font-size: 13px; min-width: 11em; text-align: right; white-space: nowrap; }\n"
-	"main { padding: 12px 20px 30px; display: grid; gap: 14px; grid-template-columns: minmax(0, 1fr) minmax(0, 1fr); }\n"
+	"main { padding: 12px 20px 30px; display: grid; gap: 14px; grid-template-columns: minmax(0, 11fr) minmax(0, 9fr); align-items: start; }\n"
 	".card { background: var(--card); border: 1px solid var(--line); border-radius: 8px; padding: 10px 14px 12px; min-width: 0; }\n"
 	".card.wide { grid-column: 1 / -1; }\n"
-	".card h2 { font-size: 13px; text-transform: uppercase; letter-spacing: .04em; color: var(--muted); margin: 0 0 8px;\n"
+	".card h2 { font-size: 14px; color: #3a4452; margin: 0 0 8px;\n"
 	"  font-weight: 600; display: flex; align-items: center; gap: 8px; flex-wrap: wrap; }\n"
 	".card h2 .hint { text-transform: none; letter-spacing: 0; font-weight: 400; font-size: 12px; }\n"
 	"@media (max-width: 900px) { main { grid-template-columns: minmax(0, 1fr); } }\n"
@@ -634,7 +647,8 @@ static const char *const page[] = {
 	"#mm-table td.chg { background: var(--chg); }\n"
 	"#mm-table tr.freed td { color: #9aa3ae; }\n"
 	"#mm-table tr.gone td { color: #9aa3ae; font-style: italic; }\n"
-	"#mm-table .names { font-family: var(--mono); font-size: 12px; }\n"
+	"#mm-table .names { font-family: var(--mono); font-size: 12px; overflow-wrap: break-word; }\n"
+	".tablewrap { overflow-x: auto; }\n"
 	".state { font-size: 11px; padding: 0 6px; border-radius: 8px; white-space: nowrap; }\n"
 	".state.live { background: #e3f3e5; color: #23672f; }\n"
 	".state.dead { background: #fde2e1; color: #9b1c17; }\n"
@@ -667,14 +681,14 @@ static const char *const page[] = {
 	"  <section class=\"card wide\" id=\"timeline-card\">\n"
 	"    <h2>mm_users and mm_count per step <span class=\"hint\">solid: mm_users &middot; dashed: mm_count &middot; click or drag to pick a step &middot; click a legend entry to hide an mm</span></h2>\n"
 	"    <div id=\"legend\"></div>\n"
-	"    <svg id=\"timeline\" xmlns=\"http://www.w3.org/2000/svg\" role=\"img\" aria-label=\"timeline of mm_users and mm_count\"></svg>\n"
+	"    <svg id=\"timeline\" role=\"img\" aria-label=\"timeline of mm_users and mm_count\"></svg>\n"
 	"    <div id=\"ev-legend\"></div>\n"
 	"  </section>\n"
 	"  <section class=\"card\" id=\"step-card\">\n"
 	"    <h2>The step</h2>\n"
 	"    <div id=\"step-info\"></div>\n"
 	"    <h2 style=\"margin-top:14px\">Who uses which mm <span class=\"hint\">changed since the previous step</span><span class=\"sw2\" style=\"background:var(--chg);border:1px solid #e8d58a\"></span></h2>\n"
-	"    <table id=\"mm-table\"></table>\n"
+	"    <div class=\"tablewrap\"><table id=\"mm-table\"></table></div>\n"
 	"  </section>\n"
 	"  <section class=\"card\" id=\"as-card\">\n"
 	"    <h2>Address space of <select id=\"mm-select\" aria-label=\"mm\"></select> <span class=\"hint\">high addresses on top &middot; hover a VMA for its maps line</span></h2>\n"
@@ -943,7 +957,7 @@ static const char *const page[] = {
 	"  info.setAttribute('data-step', cur + 1);\n"
 	"  info.setAttribute('data-line', st.line);\n"
 	"  var meta = el('div', { 'class': 'meta' }, 'step ' + (cur + 1) + ' of ' + N + ' \\u00b7 ' + (D.title || '') + ' line ' + st.line +\n"
-	"    (st.n !== cur + 1 ? ' \\u00b7 #' + st.n : ''));\n"
+	"    '');\n"
 	"  info.appendChild(meta);\n"
 	"  var l1 = el('div');\n"
 	"  l1.appendChild(el('code', { 'class': 'cmd', id: 'step-cmd' }, st.cmd));\n"
@@ -987,10 +1001,14 @@ static const char *const page[] = {
 	"  var t = $('mm-table'), prev = cur > 0 ? E[cur - 1] : {};\n"
 	"  clear(t);\n"
 	"  var head = el('tr');\n"
-	"  ['mm', 'mm_users', 'mm_count', 'state', 'tasks (mm)', 'CPUs (active_mm)', 'lazy borrowers', 'outside holders'].forEach(function (h, i) {\n"
+	"  ['mm', 'mm_users', 'mm_count', 'state', 'tasks', 'on CPU', 'lazy', 'outside'].forEach(function (h, i) {\n"
 	"    var th = el('th', null, h);\n"
 	"    if (i === 1) th.title = 'real users: the tasks that own it, plus outside mmget pins';\n"
 	"    if (i === 2) th.title = 'references to the struct: 1 for all the users together, plus each lazy borrower and mmgrab';\n"
+	"    if (i === 4) th.title = 'tasks whose mm it is (task->mm)';\n"
+	"    if (i === 5) th.title = 'CPUs whose active_mm it is, and what they run';\n"
+	"    if (i === 6) th.title = 'lazy borrowers: task->active_mm is this mm but task->mm is not (kernel threads, idle CPUs, exited tasks)';\n"
+	"    if (i === 7) th.title = 'references held from outside the tasks: get/grab pins, the swapoff walk';\n"
 	"    head.appendChild(th);\n"
 	"  });\n"
 	"  var thead = el('thead'); thead.appendChild(head); t.appendChild(thead);\n"
@@ -1025,7 +1043,7 @@ static const char *const page[] = {
 	"    if (p && (p[3] & 1) !== (e[3] & 1) || p && !(p[3] & 1) && !freed && (p[1] === 0) !== (e[1] === 0) || !p) sc.className = 'chg';\n"
 	"    tr.appendChild(sc);\n"
 	"    function txt(si, pi) {\n"
-	"      var s = S[si], td = el('td', { 'class': 'names' }, s || '');\n"
+	"      var s = S[si], td = el('td', { 'class': 'names' }, (s || '').replace(/,(?! )/g, ', '));\n"
 	"      if (p && pi !== si) td.className += ' chg';\n"
 	"      return td;\n"
 	"    }\n"
@@ -1034,7 +1052,9 @@ static const char *const page[] = {
 	"      var lazy = names(S[e[5]]).indexOf(c.task) >= 0 || c.task === 'idle';\n"
 	"      return c.cpu + ': ' + c.task + (lazy ? ' (lazy)' : '');\n"
 	"    });\n"
-	"    tr.appendChild(el('td', { 'class': 'names' }, oncpu.join(', ')));\n"
+	"    var tdc = el('td', { 'class': 'names' });\n"
+	"    oncpu.forEach(function (s, j) { tdc.appendChild(el('span', { style: 'white-space:nowrap' }, s + (j < oncpu.length - 1 ? ',' : ''))); tdc.appendChild(document.createTextNode(' ')); });\n"
+	"    tr.appendChild(tdc);\n"
 	"    tr.appendChild(txt(e[5], p && p[5]));\n"
 	"    tr.appendChild(txt(e[6], p && p[6]));\n"
 	"    tb.appendChild(tr);\n"
@@ -1116,8 +1136,8 @@ static const char *const page[] = {
 	"  }\n"
 	"  clear(sel);\n"
 	"  opts.forEach(function (e) {\n"
-	"    var lines = mapsLines(e[7]);\n"
-	"    var o = el('option', { value: e[0] }, MMS[e[0]] + (S[e[4]] ? ' (' + S[e[4]] + ')' : '') + (lines ? ' \\u00b7 ' + lines.length + ' VMAs' : ' \\u00b7 no VMAs'));\n"
+	"    var lines = mapsLines(e[7]), nv = lines ? lines.filter(function (id) { return MAPRE.test(S[id]); }).length : 0;\n"
+	"    var o = el('option', { value: e[0] }, MMS[e[0]] + (S[e[4]] ? ' (' + S[e[4]].replace(/,/g, ', ') + ')' : '') + ' \\u00b7 ' + (lines ? nv + ' VMA' + (nv === 1 ? '' : 's') : 'no VMAs'));\n"
 	"    if (e[0] === asChoice) o.selected = true;\n"
 	"    sel.appendChild(o);\n"
 	"  });\n"
@@ -1138,7 +1158,7 @@ static const char *const page[] = {
 	"    return;\n"
 	"  }\n"
 	"  var lines = mapsLines(e[7]), vmas = [];\n"
-	"  lines.forEach(function (l) { var v = parseVma(l); if (v) vmas.push(v); });\n"
+	"  lines.forEach(function (id) { var v = parseVma(S[id]); if (v) { v.sid = id; vmas.push(v); } });\n"
 	"  var p = cur > 0 ? E[cur - 1][asChoice] : null, old = {};\n"
 	"  if (p && p[7] >= 0 && p[7] !== e[7]) mapsLines(p[7]).forEach(function (l) { old[l] = 1; });\n"
 	"  var fresh = p && p[7] >= 0 && p[7] !== e[7];\n"
@@ -1166,7 +1186,7 @@ static const char *const page[] = {
 	"  pat.appendChild(sv('line', { x1: 0, y1: 0, x2: 0, y2: 6, stroke: '#8a939e', 'stroke-width': 3 }));\n"
 	"  defs.appendChild(pat); svg.appendChild(defs);\n"
 	"  var maxText = Math.floor((W - TX) / 6.7);\n"
-	"  rows.forEach(function (r) {\n"
+	"  rows.forEach(function (r, ri) {\n"
 	"    if (r.gap) {\n"
 	"      if (r.small) return;\n"
 	"      var g0 = sv('g', { 'class': 'gapbreak' });\n"
@@ -1179,7 +1199,7 @@ static const char *const page[] = {
 	"      return;\n"
 	"    }\n"
 	"    var v = r.v, k = KIND[v.kind], ro = v.perm[1] !== 'w', none = v.perm.slice(0, 3) === '---', ex = v.perm[2] === 'x', shared = v.perm[3] === 's';\n"
-	"    var isNew = fresh && !old[v.line];\n"
+	"    var isNew = fresh && !old[v.sid];\n"
 	"    var g = sv('g', { 'class': 'vma' + (isNew ? ' new' : ''), 'data-kind': v.kind, 'data-perm': v.perm });\n"
 	"    g.appendChild(sv('title', null, v.line + '\\n' + human(v.size) + ' \\u00b7 ' + k.txt + (isNew ? ' \\u00b7 new or changed at this step' : '')));\n"
 	"    var body = sv('rect', { 'class': 'body', x: BX, y: r.y + 0.5, width: BW, height: r.h - 1, rx: 2,\n"
@@ -1189,7 +1209,8 @@ static const char *const page[] = {
 	"    if (ex) g.appendChild(sv('rect', { x: BX, y: r.y + 0.5, width: 5, height: r.h - 1, fill: '#1d232b' }));\n"
 	"    var cy = r.y + r.h / 2 + 4;\n"
 	"    g.appendChild(sv('text', { 'class': 'addr', x: BX - 8, y: r.y + 11, 'text-anchor': 'end' }, hex(v.end)));\n"
-	"    if (r.h >= 30) g.appendChild(sv('text', { 'class': 'addr', x: BX - 8, y: r.y + r.h - 4, 'text-anchor': 'end' }, hex(v.start)));\n"
+	"    var nx = rows[ri + 1];\n"
+	"    if (r.h >= 30 && (!nx || nx.gap)) g.appendChild(sv('text', { 'class': 'addr', x: BX - 8, y: r.y + r.h - 4, 'text-anchor': 'end' }, hex(v.start)));\n"
 	"    g.appendChild(sv('text', { x: BX + BW / 2, y: cy, 'text-anchor': 'middle', style: 'fill:' + (none || ro ? '#1d232b' : '#fff') }, v.perm));\n"
 	"    var label = human(v.size) + '  ' + (v.path || (v.kind === 'anon' ? 'anonymous' : ''));\n"
 	"    if (label.length > maxText) label = label.slice(0, 12) + '\\u2026' + label.slice(label.length - (maxText - 13));\n"

@@ -1233,6 +1233,7 @@ static void report_snapshot(struct scn *s, const char *cmd, const char *verb)
 	char res[128], cpus[512], nm[32];
 	int n = 0;
 	size_t cl = 0;
+	size_t keep = s->tracelen; /* show_maps below pins the mm: not the step's calls */
 
 	if (!rm || !names || !tasks || !lazy || !outside || !seqs) {
 		fprintf(stderr, "mmkit: out of memory\n");
@@ -1283,6 +1284,8 @@ static void report_snapshot(struct scn *s, const char *cmd, const char *verb)
 		res[0] = 0;
 	else
 		format_result(s, res, sizeof(res));
+	s->tracelen = keep;
+	s->tracebuf[keep] = 0;
 	struct rep_step st = {
 		.step = s->step, .line = s->line, .command = cmd, .result = res, .trace = s->tracebuf,
 		.event = verb, .cpus = cpus, .nmms = n, .mms = rm,
