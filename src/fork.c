@@ -288,33 +288,20 @@ void mmdrop_lazy_tlb(struct mm_struct *mm) { mmdrop(mm); }
  * instruction; tracing and misuse reports are out of line and reached by
  * tail calls, so that the fast path saves no register.
  */
-static void __attribute__((noinline, cold)) mmget_misuse(struct mm_struct *mm)
+/* the out-of-line halves of mmget (the fast path is inline in mmkit/mm.h) */
+void __mmget_misuse(struct mm_struct *mm)
 {
+	/* only a holder of a user reference may take another one: an old value
+	 * of 0 meant the address space is already being torn down: undo */
 	atomic_fetch_sub(&mm->mm_users.counter, 1);
 	mmk_warn("mmget: mm %p has no users left (address space torn down)", (void *)mm);
 }
 
-static inline void mmget_count(struct mm_struct *mm)
-{
-	/* only a holder of a user reference may take another one: an old value
-	 * of 0 means the address space is already being torn down */
-	if (unlikely(atomic_fetch_add_explicit(&mm->mm_users.counter, 1, memory_order_relaxed) <= 0))
-		mmget_misuse(mm);
-}
-
-static void __attribute__((noinline)) mmget_traced(struct mm_struct *mm)
+void __mmget_traced(struct mm_struct *mm)
 {
 	mmk_trace("mmget", mm);
-	mmget_count(mm);
-}
-
-void mmget(struct mm_struct *mm)
-{
-	if (unlikely(mmk_hooks.trace != NULL)) {
-		mmget_traced(mm);
-		return;
-	}
-	mmget_count(mm);
+	if (atomic_fetch_add_explicit(&mm->mm_users.counter, 1, memory_order_relaxed) <= 0)
+		__mmget_misuse(mm);
 }
 
 bool mmget_not_zero(struct mm_struct *mm)
@@ -369,34 +356,25 @@ static int mmput_dec(struct mm_struct *mm)
 	return old - 1;
 }
 
-static inline void mmput_count(struct mm_struct *mm)
+/* the out-of-line halves of mmput: @old is what mm_users held before the
+ * decrement; 1 means this was the last user, 0 or less a put too many */
+void __mmput_last(struct mm_struct *mm, int old)
 {
-	int old = atomic_fetch_sub(&mm->mm_users.counter, 1);
-
-	if (likely(old > 1))
-		return;
 	if (old == 1) {
 		__mmput(mm);
 		return;
 	}
-	/* a put below zero: undone and reported, as mmput_dec does */
 	atomic_fetch_add(&mm->mm_users.counter, 1);
 	mmput_misuse(mm);
 }
 
-static void __attribute__((noinline)) mmput_traced(struct mm_struct *mm)
+void __mmput_traced(struct mm_struct *mm)
 {
+	int old;
 	mmk_trace("mmput", mm);
-	mmput_count(mm);
-}
-
-void mmput(struct mm_struct *mm)
-{
-	if (unlikely(mmk_hooks.trace != NULL)) {
-		mmput_traced(mm);
-		return;
-	}
-	mmput_count(mm);
+	old = atomic_fetch_sub(&mm->mm_users.counter, 1);
+	if (old <= 1)
+		__mmput_last(mm, old);
 }
 
 /*

@@ -224,6 +224,9 @@ struct vma_index_slot {
 
 static struct vma_index_slot vma_index_table[VMA_INDEX_SLOTS];
 static pthread_mutex_t vma_index_lock = PTHREAD_MUTEX_INITIALIZER;
+/* live entries; at half the table no more are made (probes stay short and
+ * a lookup of an mm left out never takes the lock) */
+static MMK_ATOMIC(int) vma_index_nr;
 
 static inline unsigned int vma_index_hash(const struct mm_struct *mm)
 {
@@ -254,6 +257,8 @@ static struct vma_index_slot *vma_index_slot_get(struct mm_struct *mm)
 
 	if (e)
 		return e;
+	if (atomic_load_explicit(&vma_index_nr, memory_order_relaxed) >= VMA_INDEX_SLOTS / 2)
+		return NULL;
 	pthread_mutex_lock(&vma_index_lock);
 	h = vma_index_hash(mm);
 	for (unsigned int i = 0; i < VMA_INDEX_SLOTS; i++) {
@@ -272,7 +277,8 @@ static struct vma_index_slot *vma_index_slot_get(struct mm_struct *mm)
 			break;
 		}
 	}
-	if (!e && free_slot) {
+	if (!e && free_slot && atomic_load_explicit(&vma_index_nr, memory_order_relaxed) < VMA_INDEX_SLOTS / 2) {
+		atomic_fetch_add_explicit(&vma_index_nr, 1, memory_order_relaxed);
 		e = free_slot;
 		atomic_store_explicit(&e->index, NULL, memory_order_relaxed);
 		atomic_store_explicit(&e->lookups, 0, memory_order_relaxed);
@@ -304,6 +310,7 @@ static void vma_index_changed(struct mm_struct *mm)
 	if (mm->map_count < VMA_INDEX_MIN) {
 		pthread_mutex_lock(&vma_index_lock);
 		atomic_store_explicit(&e->mm, VMA_INDEX_TOMB, memory_order_release);
+		atomic_fetch_sub_explicit(&vma_index_nr, 1, memory_order_relaxed);
 		pthread_mutex_unlock(&vma_index_lock);
 	}
 }

@@ -23,6 +23,7 @@
 
 #include <sys/mman.h>
 #include <mmkit/mm_types.h>
+#include <mmkit/debug.h>
 
 /* ---- lifecycle (kernel/fork.c) ---------------------------------------- */
 extern struct mm_struct init_mm;
@@ -30,9 +31,9 @@ extern spinlock_t mmlist_lock; /* guards every mm's mmlist */
 extern int mmlist_nr;          /* mms on init_mm.mmlist, init_mm not counted */
 
 struct mm_struct *mm_alloc(void);               /* users = count = 1; NULL on -ENOMEM */
-void mmget(struct mm_struct *mm);
+static inline void mmget(struct mm_struct *mm);
 bool mmget_not_zero(struct mm_struct *mm);
-void mmput(struct mm_struct *mm);
+static inline void mmput(struct mm_struct *mm);
 void mmput_async(struct mm_struct *mm);         /* deferred __mmput; see fork.c */
 void mmgrab(struct mm_struct *mm);
 void mmdrop(struct mm_struct *mm);
@@ -40,6 +41,40 @@ void mmgrab_lazy_tlb(struct mm_struct *mm);     /* CONFIG_MMU_LAZY_TLB_REFCOUNT=
 void mmdrop_lazy_tlb(struct mm_struct *mm);
 int mm_users(const struct mm_struct *mm);       /* atomic_read(&mm->mm_users) */
 int mm_count(const struct mm_struct *mm);
+
+/*
+ * mmget / mmput are the hot pair (every get_task_mm, every /proc read):
+ * inline, one locked instruction each when nobody traces. The rest is out
+ * of line in src/fork.c: the teardown when the last user goes, misuse
+ * reports (a get after the end, a put too many: undone, never corrupting),
+ * and the traced variants.
+ */
+void __mmget_misuse(struct mm_struct *mm);
+void __mmget_traced(struct mm_struct *mm);
+void __mmput_last(struct mm_struct *mm, int old);
+void __mmput_traced(struct mm_struct *mm);
+
+static inline void mmget(struct mm_struct *mm)
+{
+	if (unlikely(mmk_hooks.trace != NULL)) {
+		__mmget_traced(mm);
+		return;
+	}
+	if (unlikely(atomic_fetch_add_explicit(&mm->mm_users.counter, 1, memory_order_relaxed) <= 0))
+		__mmget_misuse(mm);
+}
+
+static inline void mmput(struct mm_struct *mm)
+{
+	int old;
+	if (unlikely(mmk_hooks.trace != NULL)) {
+		__mmput_traced(mm);
+		return;
+	}
+	old = atomic_fetch_sub(&mm->mm_users.counter, 1);
+	if (unlikely(old <= 1))
+		__mmput_last(mm, old);
+}
 
 /* mmlist policy: the seeds' (2.4) rule puts every mm on init_mm.mmlist
  * when it is created; the modern rule adds an mm when it first holds a

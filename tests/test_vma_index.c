@@ -77,7 +77,7 @@ int main(void)
 	}
 	mmput(mm);
 	long leaked = mmk_shutdown();
-	printf("%s vma_index_check: %ld lookups, %ld wrong, %ld leaked\n",
+	printf("%s vma.index_against_tree: %ld lookups, %ld wrong, %ld leaked\n",
 	       bad || leaked ? "FAIL" : "PASS", lookups, bad, leaked);
 	return bad || leaked;
 }
