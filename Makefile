@@ -86,7 +86,7 @@ test:
 tsan:
 	@rm -f build/tsan/results.txt
 	@$(MAKE) --no-print-directory O=build/tsan SAN=tsan OPT=-O1 tests
-	@O=build/tsan TESTS="test_stress test_slab" sh tests/run.sh || true
+	@O=build/tsan TESTS="test_stress test_slab test_lifecycle test_swap test_memory test_cow" sh tests/run.sh || true
 	@sh tests/summary.sh build/tsan/results.txt
 
 # benchmarks: optimised, no sanitizers, assertions compiled out
