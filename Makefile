@@ -31,9 +31,9 @@ TOOL_OBJ := $(patsubst tools/%.c,$(O)/tools/%.o,$(TOOL_SRC)) $(O)/tools/demo_scn
 TEST_SRC := $(sort $(wildcard tests/test_*.c))
 TEST_BIN := $(patsubst tests/%.c,$(O)/tests/%,$(TEST_SRC))
 LIB_HDRS := $(wildcard include/mmkit/*.h src/*.h)
-HDRS := $(LIB_HDRS) $(wildcard tools/*.h tests/*.h)
+HDRS := $(LIB_HDRS) $(wildcard tools/*.h tests/*.h fuzz/*.h)
 
-.PHONY: all lib tool tests test test-plain test-asan tsan demo clean bench install uninstall soak test-ui
+.PHONY: all lib tool tests test test-plain test-asan tsan demo clean bench install uninstall soak test-ui stress fuzz lockdep
 VERSION := 0.1.0
 PREFIX ?= /usr/local
 DESTDIR ?=
@@ -83,11 +83,35 @@ test:
 	@$(MAKE) --no-print-directory test-asan || true
 	@sh tests/summary.sh build/results.txt build/asan/results.txt
 
+# ThreadSanitizer, with the lock validator on: the concurrency suites and a stress run
 tsan:
 	@rm -f build/tsan/results.txt
-	@$(MAKE) --no-print-directory O=build/tsan SAN=tsan OPT=-O1 tests
-	@O=build/tsan TESTS="test_stress test_slab test_lifecycle test_swap test_memory test_cow" sh tests/run.sh || true
+	@$(MAKE) --no-print-directory O=build/tsan SAN=tsan OPT=-O1 CFLAGS=-DMMK_LOCKDEP tests build/tsan/stress
+	@O=build/tsan TESTS="test_stress test_slab test_lockdep test_lifecycle test_swap test_memory test_cow" sh tests/run.sh || true
+	@if build/tsan/stress -q -n 5000 > build/tsan/stress.out 2>&1; then echo "PASS stress.tsan" >> build/tsan/results.txt; \
+	 else echo "FAIL stress.tsan" >> build/tsan/results.txt; tail -30 build/tsan/stress.out; fi
 	@sh tests/summary.sh build/tsan/results.txt
+
+# the whole suite with the lock validator (lockdep in miniature) built in
+lockdep:
+	@rm -f build/lockdep/results.txt
+	@$(MAKE) --no-print-directory O=build/lockdep CFLAGS=-DMMK_LOCKDEP tests build/lockdep/stress
+	@O=build/lockdep sh tests/run.sh || true
+	@if build/lockdep/stress -q -n 5000; then echo "PASS stress.lockdep" >> build/lockdep/results.txt; \
+	 else echo "FAIL stress.lockdep" >> build/lockdep/results.txt; fi
+	@sh tests/summary.sh build/lockdep/results.txt
+
+# make stress STRESS_ARGS="-t 4 -n 1000000": N threads x M random operations on shared mms
+$(O)/stress: stress/stress.c $(O)/libmmkit.a $(HDRS)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS_ALL) $(LDFLAGS_SAN) -o $@ $< $(O)/libmmkit.a $(LDLIBS)
+stress: $(O)/stress
+	$(O)/stress $(STRESS_ARGS)
+
+# libFuzzer targets (clang; installed with apt-get when missing and possible)
+FUZZ_SECONDS ?= 60
+fuzz:
+	sh fuzz/run.sh $(FUZZ_SECONDS)
 
 # benchmarks: optimised, no sanitizers, assertions compiled out
 bench:

@@ -46,6 +46,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct msource src = { bytes_next, &b };
 	unsigned long warn0 = atomic_load(&mmk_warnings);
 
+#ifdef MODEL_PAGES
+	static bool ram_set;
+	if (!ram_set) { /* a small simulated RAM: every input boots and shuts down */
+		ram_set = true;
+		mmk_mem_init(4UL << 20);
+	}
+#endif
 	if (mmk_boot(4) != 0)
 		abort();
 	struct mdriver d = { 0 };

@@ -6,6 +6,15 @@
  * prints; everything is freed at shutdown.
  */
 #include <mmkit/mmkit.h>
+#if defined(__has_include)
+#if __has_include(<mmkit/page.h>)
+#include <mmkit/page.h>
+#define FUZZ_SMALL_RAM(bytes) ((void)mmk_mem_init(bytes)) /* the machine is down: just sets the size */
+#endif
+#endif
+#ifndef FUZZ_SMALL_RAM
+#define FUZZ_SMALL_RAM(bytes) do { } while (0)
+#endif
 #include <mmkit/binfmt.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -19,6 +28,8 @@ static int fd = -1;
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
+	/* a small simulated RAM: every input boots and shuts the machine down */
+	FUZZ_SMALL_RAM(2UL << 20);
 	if (fd < 0) {
 		snprintf(path, sizeof(path), "/tmp/mmkit-fuzz-elf-XXXXXX");
 		fd = mkstemp(path);

@@ -5,6 +5,15 @@
  * rejected, never a crash, a hang or a leak, and the machine is down after.
  */
 #include <mmkit/mmkit.h>
+#if defined(__has_include)
+#if __has_include(<mmkit/page.h>)
+#include <mmkit/page.h>
+#define FUZZ_SMALL_RAM(bytes) ((void)mmk_mem_init(bytes)) /* the machine is down: just sets the size */
+#endif
+#endif
+#ifndef FUZZ_SMALL_RAM
+#define FUZZ_SMALL_RAM(bytes) do { } while (0)
+#endif
 #include <mmkit/replay.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -34,6 +43,8 @@ static void poke_args(const char *args)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
+	/* a small simulated RAM: every input boots and shuts the machine down */
+	FUZZ_SMALL_RAM(2UL << 20);
 	if (size > 65536)
 		return 0;
 	if (!devnull)

@@ -67,8 +67,9 @@ for t in $targets; do
 	extra=""
 	case $t in
 	scenario)
-		extra="tools/scenario.c"
-		if [ -f tools/report.c ]; then extra="$extra tools/report.c"; else extra="$extra fuzz/report_stub.c"; fi ;;
+		# the runner and whatever else the tool is made of, but not its main()
+		extra=$(ls tools/*.c | grep -v '^tools/mmkit\.c$' | tr '\n' ' ')
+		[ -f tools/report.c ] || extra="$extra fuzz/report_stub.c" ;;
 	strace)
 		[ -f src/strace.c ] || { echo "SKIP fuzz $t: src/strace.c does not exist yet"; continue; } ;;
 	elf)

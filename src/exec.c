@@ -89,10 +89,13 @@ int mmk_exec(struct task_struct *tsk)
 	if (!mm)
 		return -ENOMEM;
 	if (old) {
-		/* the new image keeps the process's limits and inheritable flags */
+		/* the new image keeps the process's limits and inheritable flags
+		 * (read under the old mm's lock: mlockall/munlockall write them) */
+		down_read(&old->mmap_sem);
 		memcpy(mm->rlim, old->rlim, sizeof(mm->rlim));
 		mm->cap_ipc_lock = old->cap_ipc_lock;
 		mm->def_flags = old->def_flags & VM_NOHUGEPAGE;
+		up_read(&old->mmap_sem);
 	}
 	arch_pick_mmap_layout(mm);
 	return mmk_exec_mm(tsk, mm);

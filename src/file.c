@@ -47,7 +47,8 @@ struct file *mmk_file_open(const char *path, unsigned int f_mode)
 	if (!(f_mode & (FMODE_READ | FMODE_WRITE)))
 		return ERR_PTR(-EINVAL);
 	oflags = (f_mode & FMODE_WRITE) ? ((f_mode & FMODE_READ) ? O_RDWR : O_WRONLY) : O_RDONLY;
-	fd = open(path, oflags | O_CLOEXEC);
+	/* O_NONBLOCK: opening a FIFO must not wait for a writer */
+	fd = open(path, oflags | O_CLOEXEC | O_NONBLOCK);
 	if (fd < 0)
 		return ERR_PTR(-errno);
 	if (fstat(fd, &st) != 0) {
@@ -67,7 +68,8 @@ struct file *mmk_file_open(const char *path, unsigned int f_mode)
 	f->dev_minor = minor(st.st_dev);
 	f->i_ino = (unsigned long)st.st_ino;
 	f->i_size = (long long)st.st_size;
-	f->is_dir = S_ISDIR(st.st_mode);
+	/* a directory, a FIFO or a socket has no mmap method: -ENODEV */
+	f->is_dir = S_ISDIR(st.st_mode) || S_ISFIFO(st.st_mode) || S_ISSOCK(st.st_mode);
 	if (fstatvfs(fd, &sv) == 0)
 		f->noexec = (sv.f_flag & ST_NOEXEC) != 0;
 	close(fd);

@@ -425,12 +425,19 @@ struct mm_struct *dup_mm(struct task_struct *tsk, struct mm_struct *oldmm)
 
 	if (!mm)
 		return NULL;
+	unsigned long def_flags;
+
+	/* the parent's threads may change its limits and flags meanwhile
+	 * (mlockall under mmap_sem): copy under the lock */
+	down_read(&oldmm->mmap_sem);
 	memcpy(mm, oldmm, sizeof(*mm));
+	/* mlockall(MCL_FUTURE) is not inherited: only VM_NOHUGEPAGE survives */
+	def_flags = oldmm->def_flags & VM_NOHUGEPAGE;
+	up_read(&oldmm->mmap_sem);
 	if (!mm_init(mm, tsk))
 		return NULL;
 	mmk_trace("dup_mm", mm);
-	/* mlockall(MCL_FUTURE) is not inherited: only VM_NOHUGEPAGE survives */
-	mm->def_flags = oldmm->def_flags & VM_NOHUGEPAGE;
+	mm->def_flags = def_flags;
 	if (oldmm->exe_file) {
 		get_file(oldmm->exe_file);
 		mm->exe_file = oldmm->exe_file;

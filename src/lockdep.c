@@ -24,7 +24,7 @@
  *         mmk_mm_list_lock        (registry of live mms: mm_init, free_mm,
  *                                  mmk_check_all under tasklist_lock)
  *     mmlist_lock                 (swapoff's walk, mmlist_add_after, __mmput)
- *     async_lock                  (mmput_async's queue; "src/fork.c:348" in
+ *     async_lock                  (mmput_async's queue; "src/fork.c:LINE" in
  *                                  reports: a static lock is named by its line)
  *     parent->vfork_wait.lock     (a raw pthread mutex: mm_release takes
  *       tasklist_lock               tasklist_lock under it; not validated)

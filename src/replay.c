@@ -1347,7 +1347,14 @@ static void do_open(struct rp *r, struct rec *rc, struct proc *p)
 			args_free(&a);
 			die(r, 2, "%s: missing flags", rc->ev.name);
 		}
-		oflags = num(r, rc, &a, pi + 1, strace_open_syms, "open flag");
+		char bad[128];
+		if (strace_arg_num(a.v[pi + 1], strace_open_syms, &oflags, bad, sizeof(bad))) {
+			/* free what this call holds before the error unwinds */
+			free(path);
+			free(dirann);
+			args_free(&a);
+			die(r, 2, "%s: bad open flag '%s'", rc->ev.name, bad);
+		}
 	}
 	args_free(&a);
 	full = rc->ev.ret_path ? xstrdup(r, rc->ev.ret_path) : resolve_path(r, base, path);

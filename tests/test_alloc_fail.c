@@ -361,6 +361,7 @@ struct cache_counts {
 	int n;
 	char name[32][32];
 	long live[32];
+	unsigned long allocs[32];
 };
 static void count_one(struct kmem_cache *k, void *arg)
 {
@@ -369,6 +370,7 @@ static void count_one(struct kmem_cache *k, void *arg)
 	if (cc->n >= 32 || kmem_cache_info(k, &si) != 0)
 		return;
 	snprintf(cc->name[cc->n], sizeof(cc->name[0]), "%s", si.name);
+	cc->allocs[cc->n] = si.total_allocs;
 	cc->live[cc->n++] = (long)si.active_objs;
 }
 static void cache_counts(struct cache_counts *cc)
@@ -389,14 +391,41 @@ static char *maps_text(struct mm_struct *mm)
 
 static long total_points, total_absorbed, total_attempts;
 
+/* which kind of object each failure point would have allocated: the cache
+ * whose allocation count the run with one more success (k + 1) has over the
+ * run failing at k; "page or other" when no slab cache moved (page frames,
+ * page tables, kmalloc before its caches exist) */
+#define MAX_KINDS 48
+static char kinds[MAX_KINDS][32];
+static long kind_hits[MAX_KINDS];
+static int nkinds;
+static void count_kind(const char *name)
+{
+	for (int i = 0; i < nkinds; i++)
+		if (!strcmp(kinds[i], name)) {
+			kind_hits[i]++;
+			return;
+		}
+	if (nkinds < MAX_KINDS) {
+		snprintf(kinds[nkinds], sizeof(kinds[0]), "%s", name);
+		kind_hits[nkinds++] = 1;
+	}
+}
+
 static void run_op(const struct afop *op)
 {
 	long points = 0, absorbed = 0, gaps = 0;
+	struct cache_counts prev_after;
+	unsigned long prev_cc0_allocs[32] = { 0 };
+	bool have_prev = false, prev_failed = false;
 	for (long k = 0;; k++) {
 		struct ctx c = { 0 };
 		warns = 0;
 		memset(&mmk_hooks, 0, sizeof(mmk_hooks));
 		mmk_hooks.warn = count_warn;
+#ifdef AF_PAGES
+		CHECK_EQ(mmk_mem_init(4UL << 20), 0); /* small simulated RAM: a boot costs less */
+#endif
 		CHECK_EQ(mmk_boot(4), 0);
 		if (op->needs_process)
 			setup_process(&c);
@@ -417,12 +446,30 @@ static void run_op(const struct afop *op)
 		bool fired = fail_injected();
 		fail_after(-1);
 		unsigned long attempts = fail_alloc_count() - attempts0;
+		struct cache_counts after_op;
+		cache_counts(&after_op);
+		if (have_prev && prev_failed) {
+			/* run k-1 failed at its (k-1)th allocation; this run got past
+			 * it: the cache that allocated one more names its kind */
+			const char *kind = "page or other";
+			for (int i = 0; i < after_op.n && i < prev_after.n; i++)
+				if (!strcmp(after_op.name[i], prev_after.name[i]) &&
+				    after_op.allocs[i] - cc0.allocs[i] > prev_after.allocs[i] - prev_cc0_allocs[i]) {
+					kind = after_op.name[i];
+					break;
+				}
+			count_kind(kind);
+		}
+		prev_after = after_op;
+		memcpy(prev_cc0_allocs, cc0.allocs, sizeof(prev_cc0_allocs));
+		have_prev = true;
 
 		if (mmk_check_all(NULL) != 0) {
 			fprintf(stderr, "%s, failure %ld (fired %d, ret %ld): mmk_check_all failed\n", op->name, k, fired, r);
 			exit(1);
 		}
 		bool failed = fired && op->failed(&c, r);
+		prev_failed = fired;
 		if (!fired || !failed) {
 			/* success (or a failure the operation absorbed, as
 			 * MAP_POPULATE's faults are allowed to fail) */
@@ -517,6 +564,9 @@ TEST(every_operation)
 	fprintf(stderr, "alloc_fail: %d operations, %ld allocation points failed and survived, "
 		"%ld more absorbed, %ld allocations on the success paths\n",
 		NOPS, total_points, total_absorbed, total_attempts);
+	fprintf(stderr, "alloc_fail: the failed allocations by kind:");
+	for (int i = 0; i < nkinds; i++)
+		fprintf(stderr, " %s %ld%s", kinds[i], kind_hits[i], i + 1 < nkinds ? "," : "\n");
 	CHECK(total_points > 50);
 }
 

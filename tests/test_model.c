@@ -31,6 +31,9 @@ static unsigned xs_next(void *priv)
 static void run_seed(unsigned seed, long nops, bool pages)
 {
 	memset(&mmk_hooks, 0, sizeof(mmk_hooks));
+#ifdef MODEL_PAGES
+	CHECK_EQ(mmk_mem_init(4UL << 20), 0); /* small simulated RAM: a boot costs less */
+#endif
 	CHECK_EQ(mmk_boot(4), 0);
 	struct mdriver d = { 0 };
 	d.task = mmk_spawn("model");

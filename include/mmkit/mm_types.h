@@ -33,7 +33,7 @@ struct file {
 	long long i_size;
 	bool noexec;             /* on a noexec mount: PROT_EXEC gives -EPERM */
 	bool shmem;              /* backs a shared anonymous mapping ("/dev/zero (deleted)") */
-	bool is_dir;             /* mmap of a directory gives -ENODEV */
+	bool is_dir;             /* no mmap method (a directory, FIFO or socket): -ENODEV */
 };
 
 /* ---- anon_vma (mm/rmap.c), reduced to what merging needs --------------- */

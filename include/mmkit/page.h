@@ -306,7 +306,8 @@ extern char *mmk_mem_base;
 extern struct page *mmk_mem_map;
 static inline void *pfn_to_virt(unsigned long pfn) { return mmk_mem_base + (pfn << PAGE_SHIFT); }
 static inline struct page *pte_page(pte_t e) { return &mmk_mem_map[pte_pfn(e)]; }
-static inline pte_t pte_get(const pte_t *p) { return __atomic_load_n(p, __ATOMIC_RELAXED); }
+/* acquire: a table published by pte_set (release) is seen zeroed */
+static inline pte_t pte_get(const pte_t *p) { return __atomic_load_n(p, __ATOMIC_ACQUIRE); }
 static inline void pte_set(pte_t *p, pte_t v) { __atomic_store_n(p, v, __ATOMIC_RELEASE); }
 void mmk_count_pgtable(long delta, bool pgd);
 /* zero / copy whole frames */
