@@ -78,10 +78,12 @@ test-asan:
 	@$(MAKE) --no-print-directory O=build/asan SAN=asan OPT=-O1 test-plain
 
 test:
-	@rm -f build/results.txt build/asan/results.txt
+	@rm -f build/results.txt build/asan/results.txt build/lockdep/results.txt
 	@$(MAKE) --no-print-directory test-plain || true
 	@$(MAKE) --no-print-directory test-asan || true
-	@sh tests/summary.sh build/results.txt build/asan/results.txt
+	@$(MAKE) --no-print-directory O=build/lockdep CFLAGS=-DMMK_LOCKDEP build/lockdep/tests/test_lockdep > /dev/null
+	@O=build/lockdep TESTS=test_lockdep sh tests/run.sh || true
+	@sh tests/summary.sh build/results.txt build/asan/results.txt build/lockdep/results.txt
 
 # ThreadSanitizer, with the lock validator on: the concurrency suites and a stress run
 tsan:

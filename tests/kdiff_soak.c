@@ -16,6 +16,7 @@
  * Exit status 0 only when every seed agrees.
  */
 #include "kdiff.h"
+#include <unistd.h>
 
 struct kd_class_ent {
 	char name[256];
@@ -42,10 +43,16 @@ int main(int argc, char **argv)
 	int ncls = 0;
 	long agree = 0, disagree = 0, kfail = 0, inconclusive = 0;
 	time_t t0 = time(NULL);
+	bool tty = isatty(2);
 	for (long i = 0; i < nseeds; i++) {
 		unsigned long seed = first + (unsigned long)i;
 		struct kd_result res;
 		char name[256];
+		if (tty) { /* a progress bar on a terminal */
+			int w = 40, done = (int)((i * w) / nseeds);
+			fprintf(stderr, "\r[%.*s%*s] %ld/%ld seeds, %ld disagree", done,
+				"########################################", w - done, "", i, nseeds, disagree);
+		}
 		int rc = kd_check_seed(seed, nops, verbose ? stdout : NULL, &res, name, sizeof name);
 		if (rc == 0) {
 			agree++;
@@ -106,6 +113,8 @@ int main(int argc, char **argv)
 		free(ops);
 	}
 	kd_file_cleanup();
+	if (tty)
+		fprintf(stderr, "\r\033[K");
 	printf("kdiff soak: %ld seeds x %d ops: %ld agree (%ld of them cut short by an unknowable merge), "
 	       "%ld disagree (%d classes), %ld kernel-side failures (%lds)\n",
 	       nseeds, nops, agree, inconclusive, disagree, ncls, kfail, (long)(time(NULL) - t0));
