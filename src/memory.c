@@ -58,11 +58,19 @@ void update_hiwater_rss(struct mm_struct *mm)
 		;
 }
 
+static inline int counter_of(const struct page *page)
+{
+	unsigned long f = atomic_load_explicit((MMK_ATOMIC(unsigned long) *)&page->flags,
+					       memory_order_relaxed);
+
+	if (f & (1UL << PG_anon))
+		return MM_ANONPAGES;
+	return (f & (1UL << PG_shmem)) ? MM_SHMEMPAGES : MM_FILEPAGES;
+}
+
 int mm_counter_of(const struct page *page)
 {
-	if (PageAnon(page))
-		return MM_ANONPAGES;
-	return PageFlag(page, PG_shmem) ? MM_SHMEMPAGES : MM_FILEPAGES;
+	return counter_of(page);
 }
 
 /* ---- PTE construction --------------------------------------------------------- */
@@ -88,6 +96,12 @@ static inline pte_t mk_pte(unsigned long pfn, unsigned long vm_flags, bool writa
 }
 
 static inline bool is_zero_pte(pte_t e) { return pte_pfn(e) == 0; }
+
+/* page_to_pfn / page_address without a call (the fault path) */
+static inline unsigned long pfn_of(const struct page *page)
+{
+	return (unsigned long)(page - mmk_mem_map);
+}
 
 /* anon_vma_prepare under the page-table lock: faults race under mmap_sem read */
 static int fault_anon_vma_prepare(struct vm_area_struct *vma)
@@ -137,7 +151,7 @@ static int do_anonymous_page(struct vm_area_struct *vma, unsigned long addr, pte
 		return VM_FAULT_OOM;
 	page_set_anon(page, vma, addr);
 	/* the kernel dirties the PTE only when the VMA is writable */
-	e = mk_pte(page_to_pfn(page), vma->vm_flags, true, (vma->vm_flags & VM_WRITE) != 0);
+	e = mk_pte(pfn_of(page), vma->vm_flags, true, (vma->vm_flags & VM_WRITE) != 0);
 	spin_lock(&mm->page_table_lock);
 	if (!pte_none(pte_get(ptep))) {
 		spin_unlock(&mm->page_table_lock);
@@ -546,47 +560,64 @@ long mmk_populate_range(struct vm_area_struct *vma, unsigned long start, unsigne
 /* ---- zapping ------------------------------------------------------------------------------ */
 
 struct zap_ctx {
-	long rss[NR_MM_COUNTERS];
+	struct mm_struct *mm;
 };
 
-static void zap_one(pte_t *ptep, unsigned long addr, void *arg)
+#define ZAP_BATCH 64
+
+/* zap_pte_range: the entries of one PTE table, under one lock; the rss
+ * deltas are summed here and added once, the pages freed in batches */
+static void zap_table(pte_t *ptep, unsigned long addr, unsigned long nr, void *arg)
 {
 	struct zap_ctx *z = arg;
-	pte_t e = pte_get(ptep);
-	struct page *page;
+	struct mm_struct *mm = z->mm;
+	long rss[NR_MM_COUNTERS] = { 0 };
+	struct page *batch[ZAP_BATCH];
+	unsigned int nb = 0;
 
-	if (pte_none(e))
-		return;
-	pte_set(ptep, 0);
-	if (!pte_present(e)) {
-		z->rss[MM_SWAPENTS]--;
-		swap_free(e); /* free_swap_and_cache */
-		return;
+	spin_lock(&mm->page_table_lock);
+	for (unsigned long i = 0; i < nr; i++) {
+		pte_t e = pte_get(&ptep[i]);
+		struct page *page;
+
+		if (pte_none(e))
+			continue;
+		pte_set(&ptep[i], 0);
+		if (!pte_present(e)) {
+			rss[MM_SWAPENTS]--;
+			swap_free(e); /* free_swap_and_cache */
+			continue;
+		}
+		if (is_zero_pte(e))
+			continue;
+		page = pte_page(e);
+		if (pte_dirty(e) && !PageAnon(page))
+			SetPageFlag(page, PG_dirty);
+		rss[counter_of(page)]--;
+		atomic_fetch_sub(&page->_mapcount, 1);
+		batch[nb++] = page;
+		if (nb == ZAP_BATCH) {
+			mmk_put_pages(batch, nb);
+			nb = 0;
+		}
 	}
-	if (is_zero_pte(e))
-		return;
-	page = pte_page(e);
-	if (pte_dirty(e) && !PageAnon(page))
-		SetPageFlag(page, PG_dirty);
-	z->rss[mm_counter_of(page)]--;
-	atomic_fetch_sub(&page->_mapcount, 1);
-	put_page(page);
+	if (nb)
+		mmk_put_pages(batch, nb);
+	for (int i = 0; i < NR_MM_COUNTERS; i++)
+		if (rss[i])
+			add_mm_counter(mm, i, rss[i]);
+	spin_unlock(&mm->page_table_lock);
 }
 
 void zap_page_range(struct vm_area_struct *vma, unsigned long start, unsigned long end)
 {
-	struct mm_struct *mm = vma->vm_mm;
-	struct zap_ctx z = { { 0 } };
+	struct zap_ctx z = { vma->vm_mm };
 
 	if (start < vma->vm_start)
 		start = vma->vm_start;
 	if (end > vma->vm_end)
 		end = vma->vm_end;
-	spin_lock(&mm->page_table_lock);
-	walk_pte_range(mm, start, end, zap_one, &z);
-	for (int i = 0; i < NR_MM_COUNTERS; i++)
-		add_mm_counter(mm, i, z.rss[i]);
-	spin_unlock(&mm->page_table_lock);
+	walk_pte_tables(vma->vm_mm, start, end, zap_table, &z);
 }
 
 void zap_page_range_single(struct vm_area_struct *vma, unsigned long start, unsigned long end)
@@ -661,46 +692,78 @@ struct copy_ctx {
 	int err;
 };
 
-static void copy_one(pte_t *sptep, unsigned long addr, void *arg)
+#define PTES_PER_TABLE 512
+
+/*
+ * copy_pte_range: one PTE table of the parent. The child's table is found
+ * (or made) once; the parent's entries are read, referenced and
+ * write-protected under the parent's lock, then stored under the child's
+ * (the two locks one after the other, never nested). Swap entries are
+ * duplicated with no lock held (swap_copy_entry takes mmlist_lock).
+ */
+static void copy_table(pte_t *sptep, unsigned long addr, unsigned long nr, void *arg)
 {
 	struct copy_ctx *c = arg;
 	struct mm_struct *dst_mm = c->dst->vm_mm, *src_mm = c->src->vm_mm;
 	unsigned long flags = c->src->vm_flags;
-	pte_t e = pte_get(sptep), *dptep;
+	bool cow = is_cow_mapping(flags);
+	pte_t clear = _PAGE_ACCESSED | ((flags & VM_SHARED) ? _PAGE_DIRTY : 0);
+	pte_t out[PTES_PER_TABLE], *dptep;
+	unsigned long first = 0, i;
+	bool swaps = false;
 
-	if (pte_none(e) || c->err)
+	if (c->err)
 		return;
-	dptep = pte_alloc_walk(dst_mm, addr);
+	while (first < nr && pte_none(pte_get(&sptep[first])))
+		first++;
+	if (first == nr)
+		return;
+	dptep = pte_alloc_walk(dst_mm, addr + (first << PAGE_SHIFT));
 	if (!dptep) {
 		c->err = -ENOMEM;
 		return;
 	}
-	if (!pte_present(e)) {
-		swap_copy_entry(dst_mm, src_mm, e); /* swap_duplicate, mmlist */
-		c->rss[MM_SWAPENTS]++;
-	} else if (!is_zero_pte(e)) {
-		struct page *page = pte_page(e);
+	dptep -= first;
+	spin_lock(&src_mm->page_table_lock);
+	for (i = first; i < nr; i++) {
+		pte_t e = pte_get(&sptep[i]);
 
-		get_page(page);
-		atomic_fetch_add(&page->_mapcount, 1);
-		if (PageAnon(page))
-			ClearPageFlag(page, PG_anon_exclusive);
-		c->rss[mm_counter_of(page)]++;
-		/* a private mapping: both sides lose write access until they copy */
-		if (is_cow_mapping(flags) && pte_write(e)) {
-			spin_lock(&src_mm->page_table_lock);
-			e = pte_get(sptep) & ~_PAGE_RW;
-			pte_set(sptep, e);
-			spin_unlock(&src_mm->page_table_lock);
+		out[i] = e;
+		if (pte_none(e))
+			continue;
+		if (!pte_present(e)) {
+			swaps = true;
+			continue;
+		}
+		if (!is_zero_pte(e)) {
+			struct page *page = pte_page(e);
+
+			get_page(page);
+			atomic_fetch_add_explicit(&page->_mapcount, 1, memory_order_relaxed);
+			if (PageAnon(page) && PageFlag(page, PG_anon_exclusive))
+				ClearPageFlag(page, PG_anon_exclusive);
+			c->rss[counter_of(page)]++;
+			/* a private mapping: both sides lose write access until they copy */
+			if (cow && pte_write(e)) {
+				e &= ~_PAGE_RW;
+				pte_set(&sptep[i], e);
+			}
+		}
+		out[i] = e & ~clear;
+	}
+	spin_unlock(&src_mm->page_table_lock);
+	if (swaps) {
+		for (i = first; i < nr; i++) {
+			if (is_swap_pte(out[i])) {
+				swap_copy_entry(dst_mm, src_mm, out[i]); /* swap_duplicate, mmlist */
+				c->rss[MM_SWAPENTS]++;
+			}
 		}
 	}
-	if (pte_present(e)) {
-		if (flags & VM_SHARED)
-			e &= ~_PAGE_DIRTY;
-		e &= ~_PAGE_ACCESSED;
-	}
 	spin_lock(&dst_mm->page_table_lock);
-	pte_set(dptep, e);
+	for (i = first; i < nr; i++)
+		if (!pte_none(out[i]))
+			pte_set(&dptep[i], out[i]);
 	spin_unlock(&dst_mm->page_table_lock);
 }
 
@@ -711,9 +774,10 @@ int copy_page_range(struct vm_area_struct *dst, struct vm_area_struct *src)
 	/* vma_needs_copy: without anonymous pages the child faults on demand */
 	if (!(src->vm_flags & (VM_PFNMAP | VM_MIXEDMAP)) && !src->anon_vma)
 		return 0;
-	walk_pte_range(src->vm_mm, src->vm_start, src->vm_end, copy_one, &c);
+	walk_pte_tables(src->vm_mm, src->vm_start, src->vm_end, copy_table, &c);
 	for (int i = 0; i < NR_MM_COUNTERS; i++)
-		add_mm_counter(dst->vm_mm, i, c.rss[i]);
+		if (c.rss[i])
+			add_mm_counter(dst->vm_mm, i, c.rss[i]);
 	return c.err;
 }
 

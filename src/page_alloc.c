@@ -27,6 +27,7 @@
 #define NR_PCP_SLOTS 16
 #define PCP_HIGH 64
 #define PCP_BATCH 16
+#define PCP_BATCH_ORDER 4 /* 1 << PCP_BATCH_ORDER == PCP_BATCH */
 
 struct pcp_slot {
 	spinlock_t lock;
@@ -365,8 +366,21 @@ static struct page *rmqueue_pcp(void)
 
 	spin_lock(&s->lock);
 	if (list_empty(&s->list)) {
+		struct page *blk;
+
 		spin_lock(&zone.lock);
-		for (int i = 0; i < PCP_BATCH; i++) {
+		/* rmqueue_bulk: one block of PCP_BATCH frames when there is one
+		 * (one buddy operation instead of PCP_BATCH), handed out in
+		 * ascending order */
+		blk = __rmqueue(PCP_BATCH_ORDER);
+		if (blk) {
+			for (int i = 0; i < PCP_BATCH; i++) {
+				SetPageFlag(&blk[i], PG_pcp);
+				list_add_tail(&blk[i].lru, &s->list);
+			}
+			s->count += PCP_BATCH;
+		}
+		for (int i = 0; i < PCP_BATCH && !blk; i++) {
 			struct page *q = __rmqueue(0);
 
 			if (!q)
@@ -503,6 +517,61 @@ void __free_pages(struct page *p, unsigned int order)
 	spin_lock(&zone.lock);
 	__free_one(p, order);
 	spin_unlock(&zone.lock);
+}
+
+/* put_page of a batch (zap): the last references of order-0 pages go onto
+ * this thread's list under one lock, the overflow to the buddy lists */
+void mmk_put_pages(struct page **pages, unsigned int nr)
+{
+	struct page *freed[64];
+	unsigned int nf = 0;
+
+	while (nr) {
+		unsigned int n = nr < 64 ? nr : 64;
+		struct pcp_slot *s;
+
+		nf = 0;
+		for (unsigned int i = 0; i < n; i++) {
+			struct page *p = pages[i];
+
+			if (PageZero(p))
+				continue;
+			if (p->order) {
+				__free_pages(p, p->order);
+				continue;
+			}
+			if (atomic_fetch_sub(&p->_refcount, 1) != 1)
+				continue;
+			free_pages_prepare(p);
+			freed[nf++] = p;
+		}
+		pages += n;
+		nr -= n;
+		if (!nf)
+			continue;
+		s = this_slot();
+		spin_lock(&s->lock);
+		for (unsigned int i = 0; i < nf; i++) {
+			SetPageFlag(freed[i], PG_pcp);
+			list_add(&freed[i]->lru, &s->list);
+		}
+		s->count += nf;
+		if (s->count > PCP_HIGH) {
+			spin_lock(&zone.lock);
+			while (s->count > PCP_HIGH) {
+				for (int i = 0; i < PCP_BATCH; i++) {
+					struct page *q = list_entry(s->list.prev, struct page, lru);
+
+					list_del_init(&q->lru);
+					ClearPageFlag(q, PG_pcp);
+					__free_one(q, 0);
+					s->count--;
+				}
+			}
+			spin_unlock(&zone.lock);
+		}
+		spin_unlock(&s->lock);
+	}
 }
 
 void get_page(struct page *page)

@@ -39,7 +39,9 @@ int mm_pgtable_levels(const struct mm_struct *mm)
 
 static inline int top_shift(const struct mm_struct *mm)
 {
-	return LEVEL_SHIFT(mm_pgtable_levels(mm));
+	const struct mm_pgstate *st = mm->mmk_priv;
+
+	return likely(!st || st->levels != 5) ? LEVEL_SHIFT(4) : LEVEL_SHIFT(5);
 }
 
 /* a table whose entries index with @shift: counted when PUD level or lower */
@@ -214,6 +216,50 @@ void walk_pte_range(struct mm_struct *mm, unsigned long start, unsigned long end
 	if (!mm->pgd || start >= end)
 		return;
 	walk_level(mm, (pte_t *)mm->pgd, top_shift(mm), start, end, fn, arg);
+}
+
+/* one call per PTE table: the slot of @start's entry and the entries up to
+ * the table's end or @end; empty upper-level entries are skipped whole */
+static void walk_tables_level(pte_t *tbl, int shift, unsigned long start, unsigned long end,
+			      void (*fn)(pte_t *, unsigned long, unsigned long, void *), void *arg)
+{
+	unsigned long size = 1UL << shift;
+	unsigned long addr = start;
+
+	while (addr < end) {
+		unsigned long next = (addr & ~(size - 1)) + size;
+		pte_t e = pte_get(&tbl[(addr >> shift) & (PTRS_PER_TABLE - 1)]);
+
+		if (next > end || next == 0)
+			next = end;
+		if (e) {
+			pte_t *child = pfn_to_virt(pte_pfn(e));
+
+			if (shift == PAGE_SHIFT + 9)
+				fn(&child[(addr >> PAGE_SHIFT) & (PTRS_PER_TABLE - 1)], addr,
+				   (next - addr) >> PAGE_SHIFT, arg);
+			else
+				walk_tables_level(child, shift - 9, addr, next, fn, arg);
+		}
+		addr = next;
+	}
+}
+
+void walk_pte_tables(struct mm_struct *mm, unsigned long start, unsigned long end,
+		     void (*fn)(pte_t *ptep, unsigned long addr, unsigned long nr, void *arg),
+		     void *arg)
+{
+	if (!mm->pgd || start >= end)
+		return;
+	/* the usual case of a small VMA: one table, one lookup */
+	if (((start ^ (end - 1)) >> (PAGE_SHIFT + 9)) == 0) {
+		pte_t *p = pte_lookup(mm, start);
+
+		if (p)
+			fn(p, start, (end - start) >> PAGE_SHIFT, arg);
+		return;
+	}
+	walk_tables_level((pte_t *)mm->pgd, top_shift(mm), start, end, fn, arg);
 }
 
 /* ---- freeing tables (free_pgtables / free_pgd_range) ------------------------ */

@@ -320,6 +320,13 @@ pte_t *pte_lookup(struct mm_struct *mm, unsigned long addr);
 /* call @fn for each PTE slot of an existing table in [start, end) */
 void walk_pte_range(struct mm_struct *mm, unsigned long start, unsigned long end,
 		    void (*fn)(pte_t *ptep, unsigned long addr, void *arg), void *arg);
+/* call @fn once per existing PTE table meeting [start, end): @ptep is the
+ * slot of @addr, and the @nr entries from it lie in that table */
+void walk_pte_tables(struct mm_struct *mm, unsigned long start, unsigned long end,
+		     void (*fn)(pte_t *ptep, unsigned long addr, unsigned long nr, void *arg),
+		     void *arg);
+/* put_page for @nr pages at once (one per-CPU list lock for the lot) */
+void mmk_put_pages(struct page **pages, unsigned int nr);
 void add_mm_counter(struct mm_struct *mm, int member, long value);
 int mm_counter_of(const struct page *page); /* MM_ANONPAGES / MM_FILEPAGES / MM_SHMEMPAGES */
 /* filemap.c */
