@@ -66,55 +66,36 @@
 
 #define EXEC_PAGES(n) ((unsigned long)(n) * PAGE_SIZE)
 
-static const struct mmk_exec_layout x86_64_linux6_defaults = {
-	.stack_top = TASK_SIZE_47,
-	.elf_et_dyn_base = DEFAULT_MAP_WINDOW / 3 * 2,
-	.stack_expand = 128UL << 10,
-	.max_arg_strlen = EXEC_PAGES(32),
-	.arg_max = EXEC_PAGES(32),
-	.stk_lim = 8UL << 20,
-	.vdso = true,
-	.vvar_pages = 4,
-	.vvar_vclock_pages = 2,
-	.vdso_pages = 2,
-	.platform = "x86_64",
-	.random_bytes = 16,
-	.auxv_pairs = 0,
-	.brk_at_dyn_base_for_loaders = true,
-	.hwcap = 0x1f8bfbff,
-	.hwcap2 = 2,
-	.minsigstksz = 3632,
-	.clktck = 100,
-	.rseq = true,
-	.rseq_feature_size = 28,
-	.rseq_align = 32,
-	.random_seed = 0x6d6d6b6974ULL,
-};
+/* the profile, written once: the defaults and the live copy start from it */
+#define X86_64_LINUX6_DEFAULTS \
+	{ \
+	.stack_top = TASK_SIZE_47, \
+	.elf_et_dyn_base = DEFAULT_MAP_WINDOW / 3 * 2, \
+	.stack_expand = 128UL << 10, \
+	.max_arg_strlen = EXEC_PAGES(32), \
+	.arg_max = EXEC_PAGES(32), \
+	.stk_lim = 8UL << 20, \
+	.vdso = true, \
+	.vvar_pages = 4, \
+	.vvar_vclock_pages = 2, \
+	.vdso_pages = 2, \
+	.platform = "x86_64", \
+	.random_bytes = 16, \
+	.auxv_pairs = 0, \
+	.brk_at_dyn_base_for_loaders = true, \
+	.hwcap = 0x1f8bfbff, \
+	.hwcap2 = 2, \
+	.minsigstksz = 3632, \
+	.clktck = 100, \
+	.rseq = true, \
+	.rseq_feature_size = 28, \
+	.rseq_align = 32, \
+	.random_seed = 0x6d6d6b6974ULL, \
+	}
 
-struct mmk_exec_layout mmk_exec_layout = {
-	.stack_top = TASK_SIZE_47,
-	.elf_et_dyn_base = DEFAULT_MAP_WINDOW / 3 * 2,
-	.stack_expand = 128UL << 10,
-	.max_arg_strlen = EXEC_PAGES(32),
-	.arg_max = EXEC_PAGES(32),
-	.stk_lim = 8UL << 20,
-	.vdso = true,
-	.vvar_pages = 4,
-	.vvar_vclock_pages = 2,
-	.vdso_pages = 2,
-	.platform = "x86_64",
-	.random_bytes = 16,
-	.auxv_pairs = 0,
-	.brk_at_dyn_base_for_loaders = true,
-	.hwcap = 0x1f8bfbff,
-	.hwcap2 = 2,
-	.minsigstksz = 3632,
-	.clktck = 100,
-	.rseq = true,
-	.rseq_feature_size = 28,
-	.rseq_align = 32,
-	.random_seed = 0x6d6d6b6974ULL,
-};
+static const struct mmk_exec_layout x86_64_linux6_defaults = X86_64_LINUX6_DEFAULTS;
+
+struct mmk_exec_layout mmk_exec_layout = X86_64_LINUX6_DEFAULTS;
 
 void mmk_exec_layout_reset(void)
 {
