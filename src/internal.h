@@ -61,4 +61,10 @@ void mmput_async_flush(void);
 extern spinlock_t mmk_mm_list_lock;
 extern struct list_head mmk_mm_list;
 
+/* ---- the locks' contended side (spinlock.c, rwsem.c) ---- */
+/* sleep while *val == expect; returns at once when it differs */
+void __mmk_futex_wait(MMK_ATOMIC(unsigned int) *val, unsigned int expect);
+/* spin briefly while *val has one of the @busy bits; true once it has none */
+bool __mmk_spin_until_clear(MMK_ATOMIC(unsigned int) *val, unsigned int busy);
+
 #endif

@@ -241,7 +241,7 @@ static void try_to_swap_out(pte_t *ptep, unsigned long addr, void *arg)
 static bool scan_lock(struct mm_struct *mm, bool try)
 {
 	if (try)
-		return pthread_rwlock_trywrlock(&mm->mmap_sem.rw) == 0;
+		return __down_write_trylock(&mm->mmap_sem);
 	down_write(&mm->mmap_sem);
 	return true;
 }
@@ -249,7 +249,7 @@ static bool scan_lock(struct mm_struct *mm, bool try)
 static void scan_unlock(struct mm_struct *mm, bool try)
 {
 	if (try)
-		pthread_rwlock_unlock(&mm->mmap_sem.rw);
+		__up_write(&mm->mmap_sem);
 	else
 		up_write(&mm->mmap_sem);
 }

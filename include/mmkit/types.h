@@ -109,24 +109,102 @@ static inline void atomic_long_add(long i, atomic_long_t *v) { atomic_fetch_add_
 static inline long atomic_long_add_return(long i, atomic_long_t *v) { return atomic_fetch_add(&v->counter, i) + i; }
 
 /* ---- locks ------------------------------------------------------------ */
+/*
+ * spinlock_t and struct rw_semaphore are futex-based locks (slow paths in
+ * src/spinlock.c and src/rwsem.c). User space cannot disable preemption,
+ * so a waiter spins only briefly and then sleeps in the host kernel, but
+ * the uncontended path is one locked instruction to take a lock and one to
+ * release it, inline, as the kernel's own locks: a page fault takes three.
+ *
+ * spinlock_t.val: 0 unlocked, 1 locked, 2 locked and a waiter may sleep.
+ * rw_semaphore.count: the number of readers in the low bits, RWSEM_WRITER
+ * while a writer holds it, RWSEM_WAITERS while somebody may sleep on it.
+ * Readers enter whenever no writer holds the lock (reader preference, as a
+ * default POSIX rwlock, so a reader may nest inside its own read lock).
+ */
+#define RWSEM_WRITER 0x40000000u
+#define RWSEM_WAITERS 0x80000000u
+#define RWSEM_READER_MASK 0x3fffffffu
+
+void __mmk_spin_lock_slowpath(MMK_ATOMIC(unsigned int) *val);
+void __mmk_futex_wake(MMK_ATOMIC(unsigned int) *val, int nr);
+void __mmk_rwsem_down_read_slowpath(MMK_ATOMIC(unsigned int) *count);
+void __mmk_rwsem_down_write_slowpath(MMK_ATOMIC(unsigned int) *count);
+void __mmk_rwsem_wake(MMK_ATOMIC(unsigned int) *count);
+
+static inline void arch_spin_lock(MMK_ATOMIC(unsigned int) *val)
+{
+	unsigned int unlocked = 0;
+
+	if (unlikely(!atomic_compare_exchange_strong_explicit(val, &unlocked, 1, memory_order_acquire,
+							      memory_order_relaxed)))
+		__mmk_spin_lock_slowpath(val);
+}
+static inline void arch_spin_unlock(MMK_ATOMIC(unsigned int) *val)
+{
+	if (unlikely(atomic_exchange_explicit(val, 0, memory_order_release) == 2))
+		__mmk_futex_wake(val, 1);
+}
+/* the kernel's __down_read & co.: the raw operations, no lock validation */
+static inline void __down_read_raw(MMK_ATOMIC(unsigned int) *count)
+{
+	unsigned int c = atomic_load_explicit(count, memory_order_relaxed);
+
+	if (unlikely((c & RWSEM_WRITER) ||
+		     !atomic_compare_exchange_weak_explicit(count, &c, c + 1, memory_order_acquire,
+							    memory_order_relaxed)))
+		__mmk_rwsem_down_read_slowpath(count);
+}
+static inline void __up_read_raw(MMK_ATOMIC(unsigned int) *count)
+{
+	unsigned int c = atomic_fetch_sub_explicit(count, 1, memory_order_release);
+
+	/* the last reader out wakes whoever sleeps */
+	if (unlikely((c & (RWSEM_WAITERS | RWSEM_READER_MASK)) == (RWSEM_WAITERS | 1)))
+		__mmk_rwsem_wake(count);
+}
+static inline void __down_write_raw(MMK_ATOMIC(unsigned int) *count)
+{
+	unsigned int unlocked = 0;
+
+	if (unlikely(!atomic_compare_exchange_strong_explicit(count, &unlocked, RWSEM_WRITER,
+							      memory_order_acquire, memory_order_relaxed)))
+		__mmk_rwsem_down_write_slowpath(count);
+}
+static inline bool __down_write_trylock_raw(MMK_ATOMIC(unsigned int) *count)
+{
+	unsigned int c = atomic_load_explicit(count, memory_order_relaxed);
+
+	while (!(c & (RWSEM_WRITER | RWSEM_READER_MASK)))
+		if (atomic_compare_exchange_weak_explicit(count, &c, c | RWSEM_WRITER, memory_order_acquire,
+							  memory_order_relaxed))
+			return true;
+	return false;
+}
+static inline void __up_write_raw(MMK_ATOMIC(unsigned int) *count)
+{
+	/* no reader can be in: the whole word goes back to 0, waiters woken */
+	if (unlikely(atomic_exchange_explicit(count, 0, memory_order_release) & RWSEM_WAITERS))
+		__mmk_rwsem_wake(count);
+}
+
 #ifndef MMK_LOCKDEP
-/* spinlock_t: a pthread mutex (user space cannot disable preemption) */
-typedef struct { pthread_mutex_t m; } spinlock_t;
-#define __SPIN_LOCK_UNLOCKED { PTHREAD_MUTEX_INITIALIZER }
-static inline void spin_lock_init(spinlock_t *l) { pthread_mutex_init(&l->m, NULL); }
-static inline void spin_lock(spinlock_t *l) { pthread_mutex_lock(&l->m); }
-static inline void spin_unlock(spinlock_t *l) { pthread_mutex_unlock(&l->m); }
-static inline void spin_lock_destroy(spinlock_t *l) { pthread_mutex_destroy(&l->m); }
+typedef struct { MMK_ATOMIC(unsigned int) val; } spinlock_t;
+#define __SPIN_LOCK_UNLOCKED { 0 }
+static inline void spin_lock_init(spinlock_t *l) { atomic_init(&l->val, 0); }
+static inline void spin_lock(spinlock_t *l) { arch_spin_lock(&l->val); }
+static inline void spin_unlock(spinlock_t *l) { arch_spin_unlock(&l->val); }
+static inline void spin_lock_destroy(spinlock_t *l) { (void)l; }
 
 /* struct rw_semaphore: mmap_sem / mmap_lock */
-struct rw_semaphore { pthread_rwlock_t rw; };
-#define __RWSEM_INITIALIZER { PTHREAD_RWLOCK_INITIALIZER }
-static inline void init_rwsem(struct rw_semaphore *s) { pthread_rwlock_init(&s->rw, NULL); }
-static inline void down_read(struct rw_semaphore *s) { pthread_rwlock_rdlock(&s->rw); }
-static inline void up_read(struct rw_semaphore *s) { pthread_rwlock_unlock(&s->rw); }
-static inline void down_write(struct rw_semaphore *s) { pthread_rwlock_wrlock(&s->rw); }
-static inline void up_write(struct rw_semaphore *s) { pthread_rwlock_unlock(&s->rw); }
-static inline void destroy_rwsem(struct rw_semaphore *s) { pthread_rwlock_destroy(&s->rw); }
+struct rw_semaphore { MMK_ATOMIC(unsigned int) count; };
+#define __RWSEM_INITIALIZER { 0 }
+static inline void init_rwsem(struct rw_semaphore *s) { atomic_init(&s->count, 0); }
+static inline void down_read(struct rw_semaphore *s) { __down_read_raw(&s->count); }
+static inline void up_read(struct rw_semaphore *s) { __up_read_raw(&s->count); }
+static inline void down_write(struct rw_semaphore *s) { __down_write_raw(&s->count); }
+static inline void up_write(struct rw_semaphore *s) { __up_write_raw(&s->count); }
+static inline void destroy_rwsem(struct rw_semaphore *s) { (void)s; }
 #define down_read_nested(s, subclass) down_read(s)
 #define down_write_nested(s, subclass) down_write(s)
 #define spin_lock_nested(l, subclass) spin_lock(l)
@@ -159,11 +237,11 @@ void __mmk_lockdep_acquire(struct lockdep_map *map, const void *lock, int read, 
 bool __mmk_lockdep_release(struct lockdep_map *map, const void *lock, const char *file, int line);
 void __mmk_lockdep_destroy(struct lockdep_map *map, const void *lock, const char *file, int line);
 
-typedef struct { pthread_mutex_t m; struct lockdep_map dep_map; } spinlock_t;
-#define __SPIN_LOCK_UNLOCKED { PTHREAD_MUTEX_INITIALIZER, __MMK_LOCKDEP_MAP_STATIC }
+typedef struct { MMK_ATOMIC(unsigned int) val; struct lockdep_map dep_map; } spinlock_t;
+#define __SPIN_LOCK_UNLOCKED { 0, __MMK_LOCKDEP_MAP_STATIC }
 static inline void __mmk_spin_lock_init(spinlock_t *l, struct lock_class_key *key, const char *name)
 {
-	pthread_mutex_init(&l->m, NULL);
+	atomic_init(&l->val, 0);
 	__mmk_lockdep_init(&l->dep_map, key, name);
 }
 #define spin_lock_init(l)                                          \
@@ -174,28 +252,27 @@ static inline void __mmk_spin_lock_init(spinlock_t *l, struct lock_class_key *ke
 static inline void __mmk_spin_lock(spinlock_t *l, int subclass, const char *file, int line)
 {
 	__mmk_lockdep_acquire(&l->dep_map, l, 0, subclass, file, line);
-	pthread_mutex_lock(&l->m);
+	arch_spin_lock(&l->val);
 }
 static inline void __mmk_spin_unlock(spinlock_t *l, const char *file, int line)
 {
 	if (__mmk_lockdep_release(&l->dep_map, l, file, line))
-		pthread_mutex_unlock(&l->m);
+		arch_spin_unlock(&l->val);
 }
 static inline void __mmk_spin_lock_destroy(spinlock_t *l, const char *file, int line)
 {
 	__mmk_lockdep_destroy(&l->dep_map, l, file, line);
-	pthread_mutex_destroy(&l->m);
 }
 #define spin_lock(l) __mmk_spin_lock((l), 0, __FILE__, __LINE__)
 #define spin_lock_nested(l, subclass) __mmk_spin_lock((l), (subclass), __FILE__, __LINE__)
 #define spin_unlock(l) __mmk_spin_unlock((l), __FILE__, __LINE__)
 #define spin_lock_destroy(l) __mmk_spin_lock_destroy((l), __FILE__, __LINE__)
 
-struct rw_semaphore { pthread_rwlock_t rw; struct lockdep_map dep_map; };
-#define __RWSEM_INITIALIZER { PTHREAD_RWLOCK_INITIALIZER, __MMK_LOCKDEP_MAP_STATIC }
+struct rw_semaphore { MMK_ATOMIC(unsigned int) count; struct lockdep_map dep_map; };
+#define __RWSEM_INITIALIZER { 0, __MMK_LOCKDEP_MAP_STATIC }
 static inline void __mmk_init_rwsem(struct rw_semaphore *s, struct lock_class_key *key, const char *name)
 {
-	pthread_rwlock_init(&s->rw, NULL);
+	atomic_init(&s->count, 0);
 	__mmk_lockdep_init(&s->dep_map, key, name);
 }
 #define init_rwsem(s)                                              \
@@ -206,22 +283,25 @@ static inline void __mmk_init_rwsem(struct rw_semaphore *s, struct lock_class_ke
 static inline void __mmk_down_read(struct rw_semaphore *s, int subclass, const char *file, int line)
 {
 	__mmk_lockdep_acquire(&s->dep_map, s, 1, subclass, file, line);
-	pthread_rwlock_rdlock(&s->rw);
+	__down_read_raw(&s->count);
 }
 static inline void __mmk_down_write(struct rw_semaphore *s, int subclass, const char *file, int line)
 {
 	__mmk_lockdep_acquire(&s->dep_map, s, 0, subclass, file, line);
-	pthread_rwlock_wrlock(&s->rw);
+	__down_write_raw(&s->count);
 }
 static inline void __mmk_up(struct rw_semaphore *s, const char *file, int line)
 {
-	if (__mmk_lockdep_release(&s->dep_map, s, file, line))
-		pthread_rwlock_unlock(&s->rw);
+	if (!__mmk_lockdep_release(&s->dep_map, s, file, line))
+		return;
+	if (atomic_load_explicit(&s->count, memory_order_relaxed) & RWSEM_WRITER)
+		__up_write_raw(&s->count);
+	else
+		__up_read_raw(&s->count);
 }
 static inline void __mmk_destroy_rwsem(struct rw_semaphore *s, const char *file, int line)
 {
 	__mmk_lockdep_destroy(&s->dep_map, s, file, line);
-	pthread_rwlock_destroy(&s->rw);
 }
 #define down_read(s) __mmk_down_read((s), 0, __FILE__, __LINE__)
 #define down_read_nested(s, subclass) __mmk_down_read((s), (subclass), __FILE__, __LINE__)
@@ -231,6 +311,9 @@ static inline void __mmk_destroy_rwsem(struct rw_semaphore *s, const char *file,
 #define up_write(s) __mmk_up((s), __FILE__, __LINE__)
 #define destroy_rwsem(s) __mmk_destroy_rwsem((s), __FILE__, __LINE__)
 #endif /* MMK_LOCKDEP */
+/* a try-lock can't deadlock: the validator is not told (as the scanner uses it) */
+static inline bool __down_write_trylock(struct rw_semaphore *s) { return __down_write_trylock_raw(&s->count); }
+static inline void __up_write(struct rw_semaphore *s) { __up_write_raw(&s->count); }
 #define SINGLE_DEPTH_NESTING 1
 
 #endif /* MMKIT_TYPES_H */
