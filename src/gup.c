@@ -63,7 +63,9 @@ struct page *mmk_follow_or_fault(struct vm_area_struct *vma, unsigned long addr,
 		pte_t *ptep = pte_lookup(mm, addr);
 		int ret;
 
-		if (ptep) {
+		/* an empty PTE needs a fault: no lock to find that out (a PTE
+		 * that appears meanwhile makes the fault a no-op) */
+		if (ptep && !pte_none(pte_get(ptep))) {
 			struct page *page = NULL;
 			pte_t e;
 
