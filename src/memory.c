@@ -594,15 +594,23 @@ static void zap_table(pte_t *ptep, unsigned long addr, unsigned long nr, void *a
 		if (pte_dirty(e) && !PageAnon(page))
 			SetPageFlag(page, PG_dirty);
 		rss[counter_of(page)]--;
-		atomic_fetch_sub(&page->_mapcount, 1);
-		batch[nb++] = page;
-		if (nb == ZAP_BATCH) {
-			mmk_put_pages(batch, nb);
-			nb = 0;
+		if (unlikely(page->order)) {
+			/* a frame of a larger block: put_page frees the block */
+			atomic_fetch_sub(&page->_mapcount, 1);
+			put_page(page);
+			continue;
+		}
+		/* page_remove_rmap + put_page in one locked instruction; the
+		 * last reference frees the page with the batch */
+		if (refmap_refcount(atomic_fetch_sub(&page->_refmap, PAGE_REFMAP_BOTH)) == 1) {
+			batch[nb++] = page;
+			if (nb == ZAP_BATCH) {
+				mmk_free_unref_pages(batch, nb);
+				nb = 0;
+			}
 		}
 	}
-	if (nb)
-		mmk_put_pages(batch, nb);
+	mmk_free_unref_pages(batch, nb);
 	for (int i = 0; i < NR_MM_COUNTERS; i++)
 		if (rss[i])
 			add_mm_counter(mm, i, rss[i]);
@@ -738,8 +746,8 @@ static void copy_table(pte_t *sptep, unsigned long addr, unsigned long nr, void 
 		if (!is_zero_pte(e)) {
 			struct page *page = pte_page(e);
 
-			get_page(page);
-			atomic_fetch_add_explicit(&page->_mapcount, 1, memory_order_relaxed);
+			/* get_page + page_dup_rmap in one locked instruction */
+			atomic_fetch_add_explicit(&page->_refmap, PAGE_REFMAP_BOTH, memory_order_relaxed);
 			if (PageAnon(page) && PageFlag(page, PG_anon_exclusive))
 				ClearPageFlag(page, PG_anon_exclusive);
 			c->rss[counter_of(page)]++;

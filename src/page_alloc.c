@@ -141,6 +141,9 @@ static void __free_one(struct page *p, unsigned int order)
 
 /* ---- setup and teardown -------------------------------------------------- */
 
+/* mmk_mem_dontfork(): RAM stays out of the host's fork() children */
+static MMK_ATOMIC(bool) mem_dontfork;
+
 static void mem_setup(void)
 {
 	unsigned long n = mem_bytes >> PAGE_SHIFT;
@@ -159,6 +162,8 @@ static void mem_setup(void)
 #ifdef MADV_HUGEPAGE
 	madvise(mem_base, len, MADV_HUGEPAGE);
 #endif
+	if (atomic_load(&mem_dontfork))
+		madvise(mem_base, len, MADV_DONTFORK);
 	mem_map = calloc(n, sizeof(struct page));
 	if (!mem_map) {
 		mmk_warn("page_alloc: no host memory for mem_map");
@@ -322,6 +327,15 @@ int mmk_mem_prefault(void)
 #endif
 	/* a host before Linux 5.14: nothing done, frames fault in as used */
 	return -errno;
+}
+
+int mmk_mem_dontfork(bool on)
+{
+	atomic_store(&mem_dontfork, on);
+	mem_ensure();
+	if (madvise(mem_base, nr_frames << PAGE_SHIFT, on ? MADV_DONTFORK : MADV_DOFORK))
+		return -errno;
+	return 0;
 }
 
 long mmk_drop_caches(void)
@@ -519,18 +533,49 @@ void __free_pages(struct page *p, unsigned int order)
 	spin_unlock(&zone.lock);
 }
 
-/* put_page of a batch (zap): the last references of order-0 pages go onto
- * this thread's list under one lock, the overflow to the buddy lists */
+/* order-0 frames whose last reference is gone onto this thread's list under
+ * one lock, the overflow to the buddy lists (free_unref_folios) */
+void mmk_free_unref_pages(struct page **pages, unsigned int nr)
+{
+	struct pcp_slot *s;
+
+	if (!nr)
+		return;
+	for (unsigned int i = 0; i < nr; i++)
+		free_pages_prepare(pages[i]);
+	s = this_slot();
+	spin_lock(&s->lock);
+	for (unsigned int i = 0; i < nr; i++) {
+		SetPageFlag(pages[i], PG_pcp);
+		list_add(&pages[i]->lru, &s->list);
+	}
+	s->count += nr;
+	if (s->count > PCP_HIGH) {
+		spin_lock(&zone.lock);
+		while (s->count > PCP_HIGH) {
+			for (int i = 0; i < PCP_BATCH; i++) {
+				struct page *q = list_entry(s->list.prev, struct page, lru);
+
+				list_del_init(&q->lru);
+				ClearPageFlag(q, PG_pcp);
+				__free_one(q, 0);
+				s->count--;
+			}
+		}
+		spin_unlock(&zone.lock);
+	}
+	spin_unlock(&s->lock);
+}
+
+/* put_page of a batch (zap): the last references of order-0 pages are freed
+ * together */
 void mmk_put_pages(struct page **pages, unsigned int nr)
 {
 	struct page *freed[64];
-	unsigned int nf = 0;
 
 	while (nr) {
-		unsigned int n = nr < 64 ? nr : 64;
-		struct pcp_slot *s;
+		unsigned int n = nr < 64 ? nr : 64, nf = 0;
 
-		nf = 0;
 		for (unsigned int i = 0; i < n; i++) {
 			struct page *p = pages[i];
 
@@ -540,37 +585,12 @@ void mmk_put_pages(struct page **pages, unsigned int nr)
 				__free_pages(p, p->order);
 				continue;
 			}
-			if (atomic_fetch_sub(&p->_refcount, 1) != 1)
-				continue;
-			free_pages_prepare(p);
-			freed[nf++] = p;
+			if (atomic_fetch_sub(&p->_refcount, 1) == 1)
+				freed[nf++] = p;
 		}
 		pages += n;
 		nr -= n;
-		if (!nf)
-			continue;
-		s = this_slot();
-		spin_lock(&s->lock);
-		for (unsigned int i = 0; i < nf; i++) {
-			SetPageFlag(freed[i], PG_pcp);
-			list_add(&freed[i]->lru, &s->list);
-		}
-		s->count += nf;
-		if (s->count > PCP_HIGH) {
-			spin_lock(&zone.lock);
-			while (s->count > PCP_HIGH) {
-				for (int i = 0; i < PCP_BATCH; i++) {
-					struct page *q = list_entry(s->list.prev, struct page, lru);
-
-					list_del_init(&q->lru);
-					ClearPageFlag(q, PG_pcp);
-					__free_one(q, 0);
-					s->count--;
-				}
-			}
-			spin_unlock(&zone.lock);
-		}
-		spin_unlock(&s->lock);
+		mmk_free_unref_pages(freed, nf);
 	}
 }
 

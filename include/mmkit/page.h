@@ -56,6 +56,11 @@ void mmk_mem_info(struct mmk_meminfo *info);
 /* commit all of RAM in the host now (MADV_POPULATE_WRITE), so that no
  * fault later pays for the host's own first touch (benchmarks). 0 or -errno */
 int mmk_mem_prefault(void);
+/* keep RAM out of the host's fork() children (MADV_DONTFORK), or put it
+ * back (false): a host fork then neither copies RAM's page tables nor
+ * write-protects it, so the next write to a frame does not take a host
+ * copy-on-write fault. A child must not touch simulated RAM. 0 or -errno */
+int mmk_mem_dontfork(bool on);
 /* frames in use that are neither page cache nor page tables (anonymous pages) */
 unsigned long mmk_mem_used(void);
 /* echo 1 > /proc/sys/vm/drop_caches: free unmapped clean page-cache pages;
@@ -82,8 +87,15 @@ enum pageflags {
 };
 
 struct page {
-	MMK_ATOMIC(int) _refcount;     /* 0 = free */
-	MMK_ATOMIC(int) _mapcount;     /* PTEs mapping it (0 = unmapped; the kernel biases by -1) */
+	union {
+		struct {
+			MMK_ATOMIC(int) _refcount; /* 0 = free */
+			MMK_ATOMIC(int) _mapcount; /* PTEs mapping it (0 = unmapped; the kernel biases by -1) */
+		};
+		/* both counts as one word: fork maps a page (+1 each) and unmap
+		 * drops it (-1 each) with one locked instruction instead of two */
+		MMK_ATOMIC(uint64_t) _refmap;
+	};
 	MMK_ATOMIC(unsigned long) flags;
 	void *mapping;                 /* anon_vma (PG_anon) or struct mmk_inode (PG_pagecache) */
 	unsigned long index;           /* page offset in the file, or linear index for anon */
@@ -91,6 +103,20 @@ struct page {
 	struct page *hnext;            /* page-cache hash chain */
 	unsigned int order;            /* buddy block order while PG_buddy */
 };
+
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+#define PAGE_REFMAP_REF 1ULL           /* _refcount: the low half of _refmap */
+#define PAGE_REFMAP_MAP (1ULL << 32)
+#else
+#define PAGE_REFMAP_REF (1ULL << 32)
+#define PAGE_REFMAP_MAP 1ULL
+#endif
+#define PAGE_REFMAP_BOTH (PAGE_REFMAP_REF | PAGE_REFMAP_MAP)
+/* the _refcount part of a _refmap value */
+static inline unsigned int refmap_refcount(uint64_t v)
+{
+	return (unsigned int)(PAGE_REFMAP_REF == 1 ? v : v >> 32);
+}
 
 static inline bool PageFlag(const struct page *p, int bit)
 {
@@ -327,6 +353,8 @@ void walk_pte_tables(struct mm_struct *mm, unsigned long start, unsigned long en
 		     void *arg);
 /* put_page for @nr pages at once (one per-CPU list lock for the lot) */
 void mmk_put_pages(struct page **pages, unsigned int nr);
+/* free order-0 pages whose refcount the caller brought to 0 (one lock) */
+void mmk_free_unref_pages(struct page **pages, unsigned int nr);
 void add_mm_counter(struct mm_struct *mm, int member, long value);
 int mm_counter_of(const struct page *page); /* MM_ANONPAGES / MM_FILEPAGES / MM_SHMEMPAGES */
 /* filemap.c */
