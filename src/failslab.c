@@ -4,9 +4,15 @@
  * mm/failslab.c on top of lib/fault-inject.c, reduced to one knob).
  *
  * Policy:
- *  - Every allocation entry point (kmem_cache_alloc, kmalloc, later the page
- *    and swap-slot allocators) calls should_fail_alloc() exactly once per
- *    attempt, before it changes anything, and returns NULL when told to fail.
+ *  - Every allocation entry point (the page and swap-slot allocators, large
+ *    kmallocs) calls should_fail_alloc() exactly once per attempt, before
+ *    it changes anything, and returns NULL when told to fail.
+ *  - The slab allocator (kmem_cache_alloc, kmalloc of a size class) counts
+ *    its successful allocations itself, in counters it keeps for
+ *    /proc/slabinfo anyway, so that its fast path costs one test of the
+ *    countdown. While armed it calls fail_tick_uncounted() once per
+ *    attempt (which counts only the attempt it fails), and
+ *    fail_count_attempt() for an attempt that fails for want of memory.
  *  - fail_after(n) arms a countdown: the n-th attempt from now (0 = the very
  *    next one) fails, once; then injection disarms itself. fail_after(-1)
  *    disarms. Arming clears fail_injected().
@@ -17,14 +23,13 @@
  *    compare-and-swap moves it, so under concurrency exactly one attempt
  *    fires per arming.
  *  - fail_alloc_count() == attempts since start: the sum of the per-thread
- *    counters of live threads plus fail_retired (counters of threads that
- *    exited). Each per-thread counter has a single writer (its thread), so
- *    the fast path needs no locked instruction; readers use relaxed loads.
- *  - A thread's mmk_fail_attempts is 0 until the thread is registered on
+ *    counters of live threads, plus fail_retired (counters of threads that
+ *    exited), plus slab_counted_attempts() (slab.c). Each per-thread
+ *    counter has a single writer (its thread), so counting needs no locked
+ *    instruction; readers use relaxed loads.
+ *  - A thread's fail_attempts is 0 until the thread is registered on
  *    fail_threads, then 1 + its attempts (so one load tells both).
- *  - mmk_fail_countdown and mmk_fail_attempts are shared with src/slab.c,
- *    which inlines the registered, disarmed fast path (count, return
- *    false) and calls should_fail_alloc() for anything else.
+ *  - mmk_fail_countdown is shared with src/slab.c, whose fast path reads it.
  */
 #include <mmkit/slab.h>
 #include <pthread.h>
@@ -35,16 +40,19 @@
 #endif
 
 #define FAIL_HIDDEN __attribute__((visibility("hidden")))
-#define FAIL_TLS __attribute__((tls_model("initial-exec"), visibility("hidden")))
 
 MMK_ATOMIC(long) mmk_fail_countdown FAIL_HIDDEN = -1;
-__thread MMK_ATOMIC(unsigned long) mmk_fail_attempts FAIL_TLS;
+static __thread MMK_ATOMIC(unsigned long) fail_attempts __attribute__((tls_model("initial-exec")));
+/* shared with slab.c (see the policy above) */
+bool fail_tick_uncounted(const char *site) FAIL_HIDDEN;
+void fail_count_attempt(void) FAIL_HIDDEN;
+unsigned long slab_counted_attempts(void) FAIL_HIDDEN;
 static MMK_ATOMIC(bool) fail_fired;
 static MMK_ATOMIC(const char *) fail_site; /* where the last failure fired */
 
 /* a live thread's entry on fail_threads */
 struct fail_counter {
-	MMK_ATOMIC(unsigned long) *attempts; /* its mmk_fail_attempts */
+	MMK_ATOMIC(unsigned long) *attempts; /* its fail_attempts */
 	struct list_head link;
 };
 
@@ -78,9 +86,9 @@ static void __attribute__((noinline)) fail_register(void)
 	struct fail_counter *fc = &fail_tls;
 
 	pthread_once(&fail_key_once, fail_key_init);
-	fc->attempts = &mmk_fail_attempts;
+	fc->attempts = &fail_attempts;
 	pthread_mutex_lock(&fail_lock);
-	atomic_store_explicit(&mmk_fail_attempts, 1, memory_order_relaxed);
+	atomic_store_explicit(&fail_attempts, 1, memory_order_relaxed);
 	list_add_tail(&fc->link, &fail_threads);
 	pthread_mutex_unlock(&fail_lock);
 	pthread_setspecific(fail_key, fc);
@@ -109,17 +117,33 @@ static bool __attribute__((noinline)) fail_countdown_tick(const char *site)
 	return false;
 }
 
-bool should_fail_alloc(const char *site)
+/* one more attempt by this thread */
+void fail_count_attempt(void)
 {
-	if (unlikely(!atomic_load_explicit(&mmk_fail_attempts, memory_order_relaxed)))
+	if (unlikely(!atomic_load_explicit(&fail_attempts, memory_order_relaxed)))
 		fail_register();
 	/* single writer: a plain increment made of two relaxed accesses */
-	atomic_store_explicit(&mmk_fail_attempts,
-			      atomic_load_explicit(&mmk_fail_attempts, memory_order_relaxed) + 1,
+	atomic_store_explicit(&fail_attempts,
+			      atomic_load_explicit(&fail_attempts, memory_order_relaxed) + 1,
 			      memory_order_relaxed);
+}
+
+bool should_fail_alloc(const char *site)
+{
+	fail_count_attempt();
 	if (likely(atomic_load_explicit(&mmk_fail_countdown, memory_order_relaxed) < 0))
 		return false;
 	return fail_countdown_tick(site);
+}
+
+/* should_fail_alloc() for an attempt the caller counts if it goes ahead */
+bool fail_tick_uncounted(const char *site)
+{
+	if (atomic_load_explicit(&mmk_fail_countdown, memory_order_relaxed) < 0 ||
+	    !fail_countdown_tick(site))
+		return false;
+	fail_count_attempt();
+	return true;
 }
 
 unsigned long fail_alloc_count(void)
@@ -134,7 +158,7 @@ unsigned long fail_alloc_count(void)
 		sum += atomic_load_explicit(fc->attempts, memory_order_relaxed) - 1;
 	}
 	pthread_mutex_unlock(&fail_lock);
-	return sum;
+	return sum + slab_counted_attempts();
 }
 
 bool fail_injected(void)

@@ -17,7 +17,9 @@
  * slab_pagemap, a two-level table from page number to the cache owning
  * the slab there (or to a large kmalloc area) - the role struct page's
  * slab_cache plays in the kernel - so a foreign pointer is reported
- * instead of being dereferenced.
+ * instead of being dereferenced. Then it must be the start of an object
+ * (a multiply and a rotate, obj_offset_index) whose state byte says it
+ * is in a caller's hands.
  *
  * Per-CPU arrays. A thread plays a CPU: on first use it claims one of
  * SLAB_NR_CPUS slots exclusively (released when it exits); a thread that
@@ -27,12 +29,24 @@
  *
  * Per-CPU locking. On this host a locked instruction costs as much as
  * glibc's whole malloc+free, so the owner of a slot does not take a lock:
- * it marks itself busy with a plain store and then checks ac->lock. Anyone
- * else touching the array (shrink, destroy) takes ac->lock, issues
- * membarrier(PRIVATE_EXPEDITED) - which orders the owner's store before its
- * check on every CPU - and then waits for busy to drop. This is Dekker's
- * algorithm with the owner's fence moved to the rare side. Where membarrier
- * is unavailable (or MMKIT_SLAB_LOCKED=1), the owner takes ac->lock too.
+ * it marks itself busy with a plain store and then checks ac->gate (fast
+ * paths) or ac->lock (slow paths). Anyone else touching the array (shrink,
+ * destroy) takes ac->lock, shuts ac->gate, issues
+ * membarrier(PRIVATE_EXPEDITED) - which orders the owner's store before
+ * its check on every CPU - and then waits for busy to drop. This is
+ * Dekker's algorithm with the owner's fence moved to the rare side. Where
+ * membarrier is unavailable (or MMKIT_SLAB_LOCKED=1), the owner takes
+ * ac->lock too: its gates stay shut and the fast paths fall through to the
+ * slow ones.
+ *
+ * Fast paths. kmem_cache_alloc and kmem_cache_free are straight-line code
+ * with no call and no locked instruction: the pop or push is allowed by
+ * one compare of the array's avail with its gate, which is shut (0) for
+ * everything unusual - no slot or no array yet (slab_no_array), a lock
+ * holder, a debug cache - so that one test replaces a test per case. Fault
+ * injection costs one test of the countdown: successful allocations are
+ * counted for fail_alloc_count() by the allocation counts kept anyway (see
+ * slab_fail_armed).
  *
  * Invariants (c = a cache, s = one of its slabs):
  *  - s is on exactly one of c->slabs_full (nr_free == 0), c->slabs_partial
@@ -55,8 +69,15 @@
  *    free) == c->nr_inuse (objects off the slab freelists) - the sum of
  *    the arrays' avail. total_allocs is counted per array by its holder
  *    (single writer) in the same word as avail, and per cache for the
- *    direct path; total_frees == total_allocs - active_objs.
- *  - At most SLAB_FREE_LIMIT empty slabs are kept; more are unmapped.
+ *    direct path; total_frees == total_allocs - active_objs. Every
+ *    allocation counted there is one fault-injection attempt, and no other
+ *    count holds it (slab_counted_attempts).
+ *  - ac->gate == ac->gate_open (limit, or 0 in a debug cache) unless
+ *    someone else holds ac->lock; then 0. c->cpu_array[i] is a real array
+ *    or slab_no_array, whose gate is always 0.
+ *  - Empty slabs kept: at most SLAB_FREE_LIMIT, or as many as the cache
+ *    has slabs in use, whichever is more; more are unmapped, oldest
+ *    first (see put_object).
  *  - Lock order: slab_mutex -> ac ownership (busy or ac->lock) ->
  *    c->list_lock -> pagemap_lock.
  */
@@ -123,33 +144,59 @@ struct slab {
 
 struct array_cache {
 	MMK_ATOMIC(int) busy;		/* the owner is inside */
-	MMK_ATOMIC(int) lock;		/* held by someone else (or everyone, locked mode) */
+	/*
+	 * The owner's fast paths go ahead only while avail - 1 < gate (pop)
+	 * or avail < gate (push). gate is gate_open (limit) normally and 0
+	 * while someone else holds lock, or forever in a debug cache, whose
+	 * objects need the slow path's bookkeeping, and in locked mode, where
+	 * the owner must take lock: one compare covers "empty", "full",
+	 * "locked", "debug" and "locked mode".
+	 */
+	MMK_ATOMIC(unsigned int) gate;
 	/*
 	 * (allocations << AC_SHIFT) | avail: one word, so that the fast path
 	 * counts its allocation with the store that pops. Written by the
 	 * holder only; kmem_cache_info reads it with a relaxed load.
 	 */
 	MMK_ATOMIC(unsigned long) stock;
+	MMK_ATOMIC(int) lock;		/* held by someone else (or everyone, locked mode) */
+	unsigned int gate_open;		/* gate when nobody else holds lock */
 	unsigned int limit, batchcount;
 	void *entry[AC_MAX];		/* free objects, entry[avail - 1] the hottest */
 };
 
+/*
+ * The array of a CPU slot that has none yet, and of the pseudo-slot of
+ * threads without a slot (SLOT_NONE_IDX): its gate is always shut, so the
+ * fast paths need no NULL or slot test and land in the slow path. Never
+ * locked or drained; cpu_ac() hides it from everything but the fast paths.
+ */
+static struct array_cache slab_no_array __attribute__((aligned(64)));
+
 struct kmem_cache {
-	/* read-mostly, used by the fast paths */
-	unsigned int size;		/* stride: object_size rounded up to align */
+	/*
+	 * Read by the fast paths, first cache line. Validating a pointer
+	 * (see obj_offset_index): s = p & slab_base_mask, off = p - s -
+	 * s_mem_off, idx = ror(off * obj_inv, obj_shift) < num.
+	 */
+	unsigned long slab_base_mask;	/* ~(slab_bytes - 1): a pointer's slab */
+	unsigned long s_mem_off;	/* first object's offset in the slab */
+	uint64_t obj_inv;		/* inverse of size's odd factor mod 2^64 */
+	unsigned long num;		/* objects per slab */
+	unsigned int obj_shift;		/* size's power-of-two factor: ctz(size) */
 	unsigned int object_size;	/* as requested */
-	unsigned int align;
-	unsigned int num;		/* objects per slab */
-	unsigned long slab_bytes;	/* PAGE_SIZE << order */
-	uint64_t reciprocal;		/* ceil(2^64 / size) */
-	unsigned int s_mem_off;
-	unsigned long flags;
 	bool debug;			/* exact object states, poison (see above) */
+
+	unsigned int size;		/* stride: object_size rounded up to align */
+	unsigned int align;
+	unsigned long slab_bytes;	/* PAGE_SIZE << order */
+	unsigned long flags;
 	void (*ctor)(void *);
 	unsigned int limit, batchcount;
 	char *name;
 	struct list_head list;		/* on slab_caches */
-	MMK_ATOMIC(struct array_cache *) cpu_array[SLAB_NR_CPUS];
+	/* per slot, then SLOT_NONE_IDX; &slab_no_array where there is none */
+	MMK_ATOMIC(struct array_cache *) cpu_array[SLAB_NR_CPUS + 1];
 
 	/* the "node": slab lists */
 	pthread_mutex_t list_lock;
@@ -164,27 +211,38 @@ static pthread_mutex_t slab_mutex = PTHREAD_RECURSIVE_MUTEX_INITIALIZER_NP;
 static struct list_head slab_caches = LIST_HEAD_INIT(slab_caches);
 
 /* ------------------------------------------------------------------ */
-/* pagemap: page number -> the owning cache (or large area | PM_LARGE) */
+/*
+ * pagemap: page number -> the owning cache | PM_SLAB, or a large area |
+ * PM_LARGE, or 0. The tag makes a valid entry differ from every value a
+ * lookup can be compared with by mistake: kmem_cache_free(c, p) checks
+ * entry == c + PM_SLAB, which fails for a page of no slab (0) and for a
+ * NULL c (2 is never stored) without testing either. Caches come from
+ * calloc and large areas from mmap, so the two low bits are free.
+ */
 
 #define PM_LEAF_BITS 18
-#define PM_ROOT_BITS (47 - PAGE_SHIFT - PM_LEAF_BITS)
+#define PM_ROOT_SHIFT (PAGE_SHIFT + PM_LEAF_BITS)
+#define PM_ROOT_BITS (47 - PM_ROOT_SHIFT)
 #define PM_LEAF_MASK ((1UL << PM_LEAF_BITS) - 1)
 #define PM_LARGE 1UL
+#define PM_SLAB 2UL
+#define PM_TAGS (PM_LARGE | PM_SLAB)
 
 static MMK_ATOMIC(MMK_ATOMIC(uintptr_t) *) slab_pagemap[1UL << PM_ROOT_BITS];
 static pthread_mutex_t pagemap_lock = PTHREAD_MUTEX_INITIALIZER;
 
 static inline __attribute__((always_inline)) uintptr_t pagemap_get(const void *p)
 {
-	uintptr_t pfn = (uintptr_t)p >> PAGE_SHIFT;
+	uintptr_t root = (uintptr_t)p >> PM_ROOT_SHIFT;
 	MMK_ATOMIC(uintptr_t) *leaf;
 
-	if (unlikely((uintptr_t)p >> 47))
+	/* beyond the 47-bit user address space (or not canonical) */
+	if (unlikely(root >= (1UL << PM_ROOT_BITS)))
 		return 0;
-	leaf = atomic_load_explicit(&slab_pagemap[pfn >> PM_LEAF_BITS], memory_order_acquire);
+	leaf = atomic_load_explicit(&slab_pagemap[root], memory_order_acquire);
 	if (unlikely(!leaf))
 		return 0;
-	return atomic_load_explicit(&leaf[pfn & PM_LEAF_MASK], memory_order_acquire);
+	return atomic_load_explicit(&leaf[((uintptr_t)p >> PAGE_SHIFT) & PM_LEAF_MASK], memory_order_acquire);
 }
 
 /* map every page of [start, start+len) to @val; fails only without memory */
@@ -264,9 +322,20 @@ static pthread_key_t slot_key;
 
 #define SLOT_UNSET (-2)
 #define SLOT_NONE (-1)
+#define SLOT_NONE_IDX SLAB_NR_CPUS	/* cpu_array[] of threads without a fast slot */
 static __thread int slab_cpu __attribute__((tls_model("initial-exec"))) = SLOT_UNSET;
-/* slab_cpu where the owner may run lock-free, else SLOT_NONE: one test */
-static __thread int slab_fast_cpu __attribute__((tls_model("initial-exec"))) = SLOT_NONE;
+/* where cpu_array[@cpu] sits in a struct kmem_cache */
+#define CPU_ARRAY_OFF(cpu) (offsetof(struct kmem_cache, cpu_array) + \
+			    (cpu) * sizeof(MMK_ATOMIC(struct array_cache *)))
+/*
+ * CPU_ARRAY_OFF(slab_cpu), or that of SLOT_NONE_IDX (whose array is
+ * slab_no_array) while the thread has no slot: the fast paths find their
+ * array with it - one load, no test. A slot owner in locked mode gets its
+ * own array too (whose gate stays shut), so that its fast path's busy
+ * stores go to a line of its own rather than to slab_no_array's.
+ */
+static __thread unsigned long slab_fast_off __attribute__((tls_model("initial-exec"))) =
+	CPU_ARRAY_OFF(SLOT_NONE_IDX);
 
 static long slab_membarrier_call(int cmd)
 {
@@ -319,7 +388,7 @@ static int __attribute__((noinline)) slot_claim(void)
 		while (!(old & (1ULL << cpu))) {
 			if (atomic_compare_exchange_weak(&slot_claimed, &old, old | (1ULL << cpu))) {
 				slab_cpu = (int)cpu;
-				slab_fast_cpu = slab_asym ? (int)cpu : SLOT_NONE;
+				slab_fast_off = CPU_ARRAY_OFF(cpu);
 				pthread_setspecific(slot_key, (void *)(uintptr_t)(cpu + 1));
 				return (int)cpu;
 			}
@@ -362,11 +431,16 @@ static inline __attribute__((always_inline)) void ac_exit(struct array_cache *ac
 		atomic_store_explicit(&ac->lock, 0, memory_order_release);
 }
 
-/* someone other than the owner: take the lock (owner exclusion follows) */
+/*
+ * someone other than the owner: take the lock and shut the gate, which
+ * keeps the owner's fast paths out; slab_sync_owners() makes both visible
+ * to an owner that has not yet marked itself busy
+ */
 static void ac_lock(struct array_cache *ac)
 {
 	while (atomic_exchange_explicit(&ac->lock, 1, memory_order_acquire))
 		sched_yield();
+	atomic_store_explicit(&ac->gate, 0, memory_order_relaxed);
 }
 
 /* after ac_lock() and slab_sync_owners(): wait for the owner to leave */
@@ -378,57 +452,85 @@ static void ac_wait_owner(struct array_cache *ac)
 
 static void ac_unlock(struct array_cache *ac)
 {
+	atomic_store_explicit(&ac->gate, ac->gate_open, memory_order_release);
 	atomic_store_explicit(&ac->lock, 0, memory_order_release);
 }
 
+/* the array of this thread's fast slot, slab_no_array if none */
+static inline __attribute__((always_inline)) struct array_cache *fast_ac(struct kmem_cache *c)
+{
+	return atomic_load_explicit((MMK_ATOMIC(struct array_cache *) *)(void *)((char *)c + slab_fast_off),
+				    memory_order_relaxed);
+}
+
+/* the array of @cpu, or NULL while it has none */
+static inline __attribute__((always_inline)) struct array_cache *cpu_ac(struct kmem_cache *c, int cpu,
+									   memory_order mo)
+{
+	struct array_cache *ac = atomic_load_explicit(&c->cpu_array[cpu], mo);
+
+	return ac == &slab_no_array ? NULL : ac;
+}
+
 /*
- * failslab.c's disarmed fast path, inlined (see the invariants there):
- * count the attempt and go on; anything else is should_fail_alloc()'s.
+ * Fault injection (failslab.c). Every kmem_cache_alloc/kmalloc is one
+ * attempt, counted exactly once: an allocation that succeeds is counted
+ * by the count the slab allocator keeps anyway (an array's stock, or
+ * direct_allocs), which fail_alloc_count() adds up through
+ * slab_counted_attempts(); one that does not - injected, or out of
+ * memory - is counted by failslab.c (fail_tick_uncounted() for the
+ * former, fail_count_attempt() for the latter). So the fast path only
+ * tests whether injection is armed: one load, no counting of its own.
  */
 extern MMK_ATOMIC(long) mmk_fail_countdown __attribute__((visibility("hidden")));
-extern __thread MMK_ATOMIC(unsigned long) mmk_fail_attempts
-	__attribute__((tls_model("initial-exec"), visibility("hidden")));
+bool fail_tick_uncounted(const char *site) __attribute__((visibility("hidden")));
+void fail_count_attempt(void) __attribute__((visibility("hidden")));
+unsigned long slab_counted_attempts(void) __attribute__((visibility("hidden")));
 
-static inline __attribute__((always_inline)) bool slab_fail_fast_ok(void)
+static inline __attribute__((always_inline)) bool slab_fail_armed(void)
 {
-	unsigned long n = atomic_load_explicit(&mmk_fail_attempts, memory_order_relaxed);
-
-	if (likely(n && atomic_load_explicit(&mmk_fail_countdown, memory_order_relaxed) < 0)) {
-		atomic_store_explicit(&mmk_fail_attempts, n + 1, memory_order_relaxed);
-		return true;
-	}
-	return false;
+	return atomic_load_explicit(&mmk_fail_countdown, memory_order_relaxed) >= 0;
 }
+
+/* the allocations destroyed caches had counted (under slab_mutex) */
+static unsigned long slab_retired_allocs;
 
 /* ------------------------------------------------------------------ */
 /* objects and slabs                                                   */
 
 static inline __attribute__((always_inline)) struct slab *obj_slab(const struct kmem_cache *c, const void *obj)
 {
-	return (struct slab *)((uintptr_t)obj & ~(uintptr_t)(c->slab_bytes - 1));
+	return (struct slab *)((uintptr_t)obj & c->slab_base_mask);
 }
 
 /*
- * Division by the object size without a divide: with M = ceil(2^64 / size)
- * and off < 2^32, off * M = idx * 2^64 + rest, where idx = off / size, and
- * size divides off exactly when rest < M (Lemire, Kaser and Kurz, "Faster
- * remainder by direct computation", 2019). An off of 2^32 or more (a
- * pointer into the header wraps around) yields an idx far beyond num.
+ * The index of the object starting at byte @off of the object area, or a
+ * number >= c->num when no object starts there - one multiply, one rotate,
+ * one compare and no divide. With size = 2^k * d (d odd; k >= 3 since
+ * objects are pointer-aligned) and inv = d^-1 mod 2^64: when size divides
+ * off, off * inv = 2^k * (off / size) exactly and rotating right by k
+ * gives off / size. When 2^k does not divide off, its low k bits (those of
+ * off times an odd number) are not all zero and rotate to the top; when d
+ * does not divide off / 2^k, the product's upper 64 - k bits exceed
+ * (2^(64-k) - 1) / d (the divisibility test by multiplication, Granlund
+ * and Montgomery 1994). Either way the result is far above num. An off
+ * inside the header wraps to nearly 2^64 and, if size divides it, yields
+ * a quotient far above num too. A power-of-two size has inv = 1: the same
+ * code, no branch.
  */
 static inline __attribute__((always_inline)) unsigned long obj_offset_index(const struct kmem_cache *c,
-									   unsigned long off, bool *exact)
+									   unsigned long off)
 {
-	unsigned __int128 p = (unsigned __int128)off * c->reciprocal;
+	uint64_t x = off * c->obj_inv;
+	unsigned int k = c->obj_shift;
 
-	*exact = (uint64_t)p < c->reciprocal;
-	return (unsigned long)(p >> 64);
+	return (unsigned long)((x >> k) | (x << (-k & 63)));
 }
 
+/* the index of a pointer known to be the start of one of s's objects */
 static inline __attribute__((always_inline)) unsigned int obj_index(const struct kmem_cache *c, const struct slab *s, const void *obj)
 {
-	bool exact;
-
-	return (unsigned int)obj_offset_index(c, (unsigned long)((const char *)obj - s->s_mem), &exact);
+	return (unsigned int)obj_offset_index(c, (unsigned long)((const char *)obj - s->s_mem));
 }
 
 static inline __attribute__((always_inline)) void *index_obj(const struct kmem_cache *c, const struct slab *s, unsigned int idx)
@@ -463,7 +565,7 @@ static struct slab *cache_grow(struct kmem_cache *c)
 #endif
 		slab_poison(obj, c->size);
 	}
-	if (pagemap_set(s, c->slab_bytes, (uintptr_t)c) != 0) {
+	if (pagemap_set(s, c->slab_bytes, (uintptr_t)c | PM_SLAB) != 0) {
 		chunk_free(s, c->slab_bytes);
 		return NULL;
 	}
@@ -532,12 +634,25 @@ static void put_object(struct kmem_cache *c, void *obj, struct list_head *releas
 	c->nr_inuse--;
 	if (s->nr_free == c->num) {
 		list_del_init(&s->slab_list);
-		if (c->nr_free_slabs >= SLAB_FREE_LIMIT) {
+		c->nr_free_slabs++;
+		list_add(&s->slab_list, &c->slabs_free);
+		/*
+		 * Unmapping a slab is a host munmap (a system call and a TLB
+		 * shootdown), and mapping one again a host fault per page: a
+		 * cache that swings (a fork of a 10,000-VMA process, then its
+		 * exit) keeps up to as many empty slabs as it has in use, for
+		 * the next swing; an idle cache shrinks to SLAB_FREE_LIMIT.
+		 * The oldest empty slabs go first. kmem_cache_shrink gives
+		 * back every empty slab.
+		 */
+		while (c->nr_free_slabs > SLAB_FREE_LIMIT &&
+		       c->nr_free_slabs > c->nr_slabs - c->nr_free_slabs) {
+			struct slab *old = list_entry(c->slabs_free.prev, struct slab, slab_list);
+
+			list_del_init(&old->slab_list);
+			c->nr_free_slabs--;
 			c->nr_slabs--;
-			list_add(&s->slab_list, release);
-		} else {
-			c->nr_free_slabs++;
-			list_add(&s->slab_list, &c->slabs_free);
+			list_add(&old->slab_list, release);
 		}
 	} else if (s->nr_free == 1) {
 		list_del_init(&s->slab_list);
@@ -658,6 +773,13 @@ static struct array_cache *alloc_arraycache(struct kmem_cache *c, int cpu)
 	memset(ac, 0, sizeof(*ac));
 	ac->limit = c->limit;
 	ac->batchcount = c->batchcount;
+	/*
+	 * A debug cache's objects always take the slow paths, and so does an
+	 * owner that must take ac->lock (slab_asym is set before any slot is
+	 * claimed, hence before any array exists).
+	 */
+	ac->gate_open = c->debug || !slab_asym ? 0 : c->limit;
+	atomic_init(&ac->gate, ac->gate_open);
 	atomic_store_explicit(&c->cpu_array[cpu], ac, memory_order_release);
 	return ac;
 }
@@ -677,10 +799,15 @@ static void __attribute__((noinline)) check_poison(struct kmem_cache *c, void *o
 }
 #endif
 
-/* the debugging and zeroing part of handing an object out */
+/*
+ * The debugging and zeroing part of handing an object out. @req: the
+ * bytes asked for (kmalloc), 0 for the cache's object_size.
+ */
 static void *__attribute__((noinline)) slab_post_alloc_debug(struct kmem_cache *c, void *obj, gfp_t flags,
 							      size_t req)
 {
+	if (!req)
+		req = c->object_size;
 	if (c->debug) {
 		struct slab *s = obj_slab(c, obj);
 		atomic_store_explicit(&s->state[obj_index(c, s, obj)], OBJ_LIVE, memory_order_relaxed);
@@ -704,7 +831,7 @@ static inline __attribute__((always_inline)) void *slab_post_alloc(struct kmem_c
 	return obj;
 }
 
-/* everything but the owner's lock-free pop: first use, refill, locked mode */
+/* everything but the owner's lock-free pop: first use, refill, locked mode, debug */
 static void *__attribute__((noinline)) slab_alloc_slow(struct kmem_cache *c, gfp_t flags, size_t req)
 {
 	int cpu = slab_this_cpu();
@@ -714,7 +841,7 @@ static void *__attribute__((noinline)) slab_alloc_slow(struct kmem_cache *c, gfp
 	if (cpu < 0) {
 		obj = alloc_direct(c);
 	} else {
-		ac = atomic_load_explicit(&c->cpu_array[cpu], memory_order_relaxed);
+		ac = cpu_ac(c, cpu, memory_order_relaxed);
 		if (!ac)
 			ac = alloc_arraycache(c, cpu);
 		if (ac && ac_enter(ac)) {
@@ -728,53 +855,57 @@ static void *__attribute__((noinline)) slab_alloc_slow(struct kmem_cache *c, gfp
 			obj = alloc_direct(c);
 		}
 	}
-	return obj ? slab_post_alloc(c, obj, flags, req) : NULL;
+	if (unlikely(!obj)) {
+		/* no allocation counts this attempt: failslab.c does */
+		fail_count_attempt();
+		return NULL;
+	}
+	return slab_post_alloc(c, obj, flags, req);
 }
 
 /*
  * The fast path: the slot owner pops from its array without a locked
- * instruction (see "Per-CPU locking" above); anything unusual is slow.
+ * instruction (see "Per-CPU locking" above). A closed gate - no slot, no
+ * array yet, an empty array, someone else holding it, a debug cache -
+ * sends it to the slow path, all with the one compare.
  */
 static inline __attribute__((always_inline)) void *slab_alloc(struct kmem_cache *c, gfp_t flags, size_t req)
 {
-	int cpu = slab_fast_cpu;
-	struct array_cache *ac;
-	unsigned long w;
+	struct array_cache *ac = fast_ac(c);
+	unsigned long w, avail;
+	unsigned int gate;
 	void *obj;
 
-	if (unlikely(cpu < 0))
-		goto slow;
-	ac = atomic_load_explicit(&c->cpu_array[cpu], memory_order_relaxed);
-	if (unlikely(!ac))
-		goto slow;
 	atomic_store_explicit(&ac->busy, 1, memory_order_relaxed);
 	atomic_signal_fence(memory_order_seq_cst);
-	if (unlikely(atomic_load_explicit(&ac->lock, memory_order_acquire)))
-		goto slow_busy;
-	w = atomic_load_explicit(&ac->stock, memory_order_relaxed);
-	if (unlikely(!(w & AC_AVAIL_MASK)))
-		goto slow_busy;
+	gate = atomic_load_explicit(&ac->gate, memory_order_acquire);
 	/* one fewer available, one more allocation */
-	w += (1UL << AC_SHIFT) - 1;
-	obj = ac->entry[w & AC_AVAIL_MASK];
+	w = atomic_load_explicit(&ac->stock, memory_order_relaxed) + (1UL << AC_SHIFT) - 1;
+	/* the new avail; AC_AVAIL_MASK (>= any gate) when the array was empty */
+	avail = w & AC_AVAIL_MASK;
+	if (unlikely(avail >= gate))
+		goto slow_busy;
+	obj = ac->entry[avail];
 	atomic_store_explicit(&ac->stock, w, memory_order_relaxed);
 	atomic_store_explicit(&ac->busy, 0, memory_order_release);
-	return slab_post_alloc(c, obj, flags, req);
+	/* not a debug cache (the gate is shut for those): only zeroing is left */
+	if (unlikely(flags & __GFP_ZERO))
+		return slab_post_alloc_debug(c, obj, flags, req);
+	return obj;
 
 slow_busy:
 	atomic_store_explicit(&ac->busy, 0, memory_order_release);
-slow:
 	return slab_alloc_slow(c, flags, req);
 }
 
-static void __attribute__((noinline)) slab_free_report(struct kmem_cache *c, const void *obj, const char *who,
-						      uintptr_t e)
+static void __attribute__((noinline, cold)) slab_free_report(struct kmem_cache *c, const void *obj,
+							     const char *who, uintptr_t e)
 {
-	struct kmem_cache *owner = (struct kmem_cache *)e;
+	struct kmem_cache *owner = (e & PM_SLAB) ? (struct kmem_cache *)(e & ~PM_TAGS) : NULL;
 	const char *name = c ? c->name : "";
 	const char *sep = c ? " " : "";
 
-	if (!e || (e & PM_LARGE))
+	if (!owner)
 		mmk_warn("%s%s%s: %p is not an object of any slab cache", who, sep, name, obj);
 	else if (c && owner != c)
 		mmk_warn("%s %s: object %p belongs to cache %s", who, name, obj, owner->name);
@@ -782,67 +913,42 @@ static void __attribute__((noinline)) slab_free_report(struct kmem_cache *c, con
 		mmk_warn("%s%s%s: %p is not the start of an object of %s", who, sep, name, obj, owner->name);
 }
 
-static void __attribute__((noinline)) slab_double_free(struct kmem_cache *c, const void *obj, const char *who)
+static void __attribute__((noinline, cold)) slab_double_free(struct kmem_cache *c, const void *obj,
+							     const char *who)
 {
 	mmk_warn("%s %s: double free of object %p", who, c->name, obj);
 }
 
-/*
- * Validate a pointer a caller hands back (@e: its pagemap entry): returns
- * its cache (with its slab and index), or NULL after reporting. @c may be
- * NULL (kfree: any slab cache will do).
- */
-static inline __attribute__((always_inline)) struct kmem_cache *
-slab_free_check(struct kmem_cache *c, const void *obj, uintptr_t e, const char *who, struct slab **sp,
-		unsigned int *idxp)
-{
-	struct slab *s;
-	unsigned long off, idx;
-	bool exact;
-
-	if (c) {
-		if (unlikely(e != (uintptr_t)c))
-			goto bad;
-	} else {
-		if (unlikely(!e || (e & PM_LARGE)))
-			goto bad;
-		c = (struct kmem_cache *)e;
-	}
-	s = obj_slab(c, obj);
-	/* inside the header, off wraps to a huge value and fails below */
-	off = ((uintptr_t)obj & (c->slab_bytes - 1)) - c->s_mem_off;
-	idx = obj_offset_index(c, off, &exact);
-	if (unlikely(idx >= c->num || !exact))
-		goto bad;
-	if (unlikely(atomic_load_explicit(&s->state[idx], memory_order_relaxed) != OBJ_LIVE)) {
-		slab_double_free(c, obj, who);
-		return NULL;
-	}
-	*sp = s;
-	*idxp = (unsigned int)idx;
-	return c;
-bad:
-	slab_free_report(c, obj, who, e);
-	return NULL;
-}
-
+/* an object goes back into the array of this thread's slot, or to its slab */
 static void __attribute__((noinline)) slab_free_slow(struct kmem_cache *c, void *obj)
 {
-	int cpu = slab_this_cpu();
 	struct array_cache *ac;
+	unsigned int avail;
+	int cpu;
 
+	if (SLAB_DEBUG_ALWAYS || c->debug) {
+		/* a debug cache's object: exact state, poison */
+		struct slab *s = obj_slab(c, obj);
+		atomic_store_explicit(&s->state[obj_index(c, s, obj)], OBJ_CACHED, memory_order_relaxed);
+#ifndef SLAB_ASAN
+		if (c->flags & SLAB_POISON)
+			memset(obj, POISON_FREE, c->size);
+#endif
+		slab_poison(obj, c->size);
+	}
+	cpu = slab_this_cpu();
 	if (cpu < 0) {
 		free_direct(c, obj);
 		return;
 	}
-	ac = atomic_load_explicit(&c->cpu_array[cpu], memory_order_relaxed);
+	ac = cpu_ac(c, cpu, memory_order_relaxed);
 	if (!ac)
 		ac = alloc_arraycache(c, cpu);
 	if (!ac || !ac_enter(ac)) {
 		free_direct(c, obj);
 		return;
 	}
-	unsigned int avail = ac_avail(ac);
+	avail = ac_avail(ac);
 	if (avail >= ac->limit)
 		avail = cache_flusharray(c, ac, avail);
 	ac->entry[avail] = obj;
@@ -850,52 +956,51 @@ static void __attribute__((noinline)) slab_free_slow(struct kmem_cache *c, void 
 	ac_exit(ac);
 }
 
-/* a debug cache's object goes back: exact state, poison */
-static void __attribute__((noinline)) slab_free_debug(struct kmem_cache *c, struct slab *s, unsigned int idx,
-						       void *obj)
+/* the fast path of a validated object: as slab_alloc(), a push */
+static inline __attribute__((always_inline)) void slab_free(struct kmem_cache *c, void *obj)
 {
-	atomic_store_explicit(&s->state[idx], OBJ_CACHED, memory_order_relaxed);
-#ifndef SLAB_ASAN
-	if (c->flags & SLAB_POISON)
-		memset(obj, POISON_FREE, c->size);
-#endif
-	slab_poison(obj, c->size);
-	slab_free_slow(c, obj);
-}
+	struct array_cache *ac = fast_ac(c);
+	unsigned long w, avail;
+	unsigned int gate;
 
-static inline __attribute__((always_inline)) void slab_free(struct kmem_cache *c, struct slab *s, unsigned int idx,
-							    void *obj)
-{
-	int cpu = slab_fast_cpu;
-	struct array_cache *ac;
-	unsigned long w;
-
-	if (unlikely(SLAB_DEBUG_ALWAYS | c->debug)) {
-		slab_free_debug(c, s, idx, obj);
-		return;
-	}
-
-	if (unlikely(cpu < 0))
-		goto slow;
-	ac = atomic_load_explicit(&c->cpu_array[cpu], memory_order_relaxed);
-	if (unlikely(!ac))
-		goto slow;
 	atomic_store_explicit(&ac->busy, 1, memory_order_relaxed);
 	atomic_signal_fence(memory_order_seq_cst);
-	if (unlikely(atomic_load_explicit(&ac->lock, memory_order_acquire)))
-		goto slow_busy;
+	gate = atomic_load_explicit(&ac->gate, memory_order_acquire);
 	w = atomic_load_explicit(&ac->stock, memory_order_relaxed);
-	if (unlikely((w & AC_AVAIL_MASK) >= ac->limit))
+	avail = w & AC_AVAIL_MASK;
+	if (unlikely(avail >= gate))
 		goto slow_busy;
-	ac->entry[w & AC_AVAIL_MASK] = obj;
+	ac->entry[avail] = obj;
 	atomic_store_explicit(&ac->stock, w + 1, memory_order_relaxed);
 	atomic_store_explicit(&ac->busy, 0, memory_order_release);
 	return;
 
 slow_busy:
 	atomic_store_explicit(&ac->busy, 0, memory_order_release);
-slow:
 	slab_free_slow(c, obj);
+}
+
+/*
+ * Free @obj, whose page belongs to @c (pagemap entry @e): it must be the
+ * start of one of c's objects, handed out and not yet freed - else report
+ * (@any: the caller named no cache, as kfree).
+ */
+static inline __attribute__((always_inline)) void slab_free_checked(struct kmem_cache *c, void *obj,
+								    uintptr_t e, const char *who, bool any)
+{
+	struct slab *s = obj_slab(c, obj);
+	/* inside the header, the offset wraps and the index is far too big */
+	unsigned long idx = obj_offset_index(c, (uintptr_t)obj - (uintptr_t)s - c->s_mem_off);
+
+	if (unlikely(idx >= c->num)) {
+		slab_free_report(any ? NULL : c, obj, who, e);
+		return;
+	}
+	if (unlikely(atomic_load_explicit(&s->state[idx], memory_order_relaxed) != OBJ_LIVE)) {
+		slab_double_free(c, obj, who);
+		return;
+	}
+	slab_free(c, obj);
 }
 
 /* ------------------------------------------------------------------ */
@@ -908,7 +1013,7 @@ static void drain_cpu_caches(struct kmem_cache *c)
 	int n = 0;
 
 	for (int i = 0; i < SLAB_NR_CPUS; i++) {
-		struct array_cache *ac = atomic_load_explicit(&c->cpu_array[i], memory_order_acquire);
+		struct array_cache *ac = cpu_ac(c, i, memory_order_acquire);
 		if (ac) {
 			ac_lock(ac);
 			acs[n++] = ac;
@@ -934,7 +1039,7 @@ static void slot_release(void *arg)
 	pthread_mutex_lock(&slab_mutex);
 	list_for_each(pos, &slab_caches) {
 		struct kmem_cache *c = list_entry(pos, struct kmem_cache, list);
-		struct array_cache *ac = atomic_load_explicit(&c->cpu_array[cpu], memory_order_relaxed);
+		struct array_cache *ac = cpu_ac(c, cpu, memory_order_relaxed);
 		if (ac && ac_enter(ac)) {
 			put_objects(c, ac->entry, ac_avail(ac));
 			ac_set_avail(ac, 0, 0);
@@ -943,7 +1048,7 @@ static void slot_release(void *arg)
 	}
 	pthread_mutex_unlock(&slab_mutex);
 	slab_cpu = SLOT_NONE;
-	slab_fast_cpu = SLOT_NONE;
+	slab_fast_off = CPU_ARRAY_OFF(SLOT_NONE_IDX);
 	atomic_fetch_and(&slot_claimed, ~(1ULL << cpu));
 }
 
@@ -972,6 +1077,20 @@ static size_t slab_mgmt_size(unsigned int num, unsigned int align)
 	return (h + align - 1) & ~(size_t)(align - 1);
 }
 
+/* obj_shift and obj_inv for obj_offset_index() */
+static void set_obj_inverse(struct kmem_cache *c)
+{
+	uint64_t d, inv;
+
+	c->obj_shift = (unsigned int)__builtin_ctz(c->size);
+	d = c->size >> c->obj_shift;
+	/* Newton's iteration: d * d == 1 mod 8, each step doubles the bits */
+	inv = d;
+	for (int i = 0; i < 5; i++)
+		inv *= 2 - d * inv;
+	c->obj_inv = inv;
+}
+
 /*
  * Pick the slab order: the smallest one that holds enough objects (16 up
  * to order 2, then 8) while wasting at most 1/8 of the slab; the largest
@@ -992,10 +1111,11 @@ static int calculate_sizes(struct kmem_cache *c)
 			continue;
 		waste = bytes - slab_mgmt_size((unsigned int)num, c->align) - num * c->size;
 		if ((num >= (order < 3 ? 16u : 8u) && waste * 8 <= bytes) || order == SLAB_MAX_ORDER) {
-			c->num = (unsigned int)num;
+			c->num = num;
 			c->slab_bytes = bytes;
-			c->s_mem_off = (unsigned int)slab_mgmt_size((unsigned int)num, c->align);
-			c->reciprocal = UINT64_MAX / c->size + 1;
+			c->slab_base_mask = ~(bytes - 1);
+			c->s_mem_off = slab_mgmt_size((unsigned int)num, c->align);
+			set_obj_inverse(c);
 			return 0;
 		}
 	}
@@ -1030,6 +1150,8 @@ struct kmem_cache *kmem_cache_create(const char *name, size_t size, size_t align
 	c->name = strdup(name);
 	if (!c->name)
 		goto fail;
+	for (int i = 0; i <= SLAB_NR_CPUS; i++)
+		atomic_init(&c->cpu_array[i], &slab_no_array);
 	/* poison would destroy the constructed state: a ctor turns it off */
 	c->flags = ctor ? flags & ~SLAB_POISON : flags;
 	c->ctor = ctor;
@@ -1061,19 +1183,19 @@ fail:
 	return NULL;
 }
 
-/* armed fault injection or a thread's first allocation */
+/* armed fault injection */
 static void *__attribute__((noinline)) kmem_cache_alloc_checked(struct kmem_cache *cachep, gfp_t flags)
 {
-	if (should_fail_alloc("kmem_cache_alloc"))
+	if (fail_tick_uncounted("kmem_cache_alloc"))
 		return NULL;
-	return slab_alloc(cachep, flags, cachep->object_size);
+	return slab_alloc(cachep, flags, 0);
 }
 
 void *kmem_cache_alloc(struct kmem_cache *cachep, gfp_t flags)
 {
-	if (unlikely(!slab_fail_fast_ok()))
+	if (unlikely(slab_fail_armed()))
 		return kmem_cache_alloc_checked(cachep, flags);
-	return slab_alloc(cachep, flags, cachep->object_size);
+	return slab_alloc(cachep, flags, 0);
 }
 
 void *kmem_cache_zalloc(struct kmem_cache *cachep, gfp_t flags)
@@ -1081,17 +1203,60 @@ void *kmem_cache_zalloc(struct kmem_cache *cachep, gfp_t flags)
 	return kmem_cache_alloc(cachep, flags | __GFP_ZERO);
 }
 
+/* kmem_cache_free() of a pointer whose page is not one of cachep's slabs */
+static void __attribute__((noinline, cold)) kmem_cache_free_foreign(struct kmem_cache *cachep, void *objp,
+								    uintptr_t e)
+{
+	if (!objp)
+		return;
+	/* no cache named: any slab cache will do, as for kfree */
+	if (!cachep && (e & PM_SLAB))
+		slab_free_checked((struct kmem_cache *)(e & ~PM_TAGS), objp, e, "kmem_cache_free", true);
+	else
+		slab_free_report(cachep, objp, "kmem_cache_free", e);
+}
+
 void kmem_cache_free(struct kmem_cache *cachep, void *objp)
 {
-	struct kmem_cache *c;
-	struct slab *s;
-	unsigned int idx;
+	uintptr_t e = pagemap_get(objp);
 
-	if (unlikely(!objp))
+	/* also false for a NULL objp (page 0 is no slab's) and a NULL cachep */
+	if (unlikely(e != (uintptr_t)cachep + PM_SLAB)) {
+		kmem_cache_free_foreign(cachep, objp, e);
 		return;
-	c = slab_free_check(cachep, objp, pagemap_get(objp), "kmem_cache_free", &s, &idx);
-	if (likely(c))
-		slab_free(c, s, idx, objp);
+	}
+	slab_free_checked(cachep, objp, e, "kmem_cache_free", false);
+}
+
+/* allocations ever made from @c; *@cached: objects in its arrays now */
+static unsigned long cache_allocs(struct kmem_cache *c, unsigned long *cached)
+{
+	unsigned long allocs = atomic_load_explicit(&c->direct_allocs, memory_order_relaxed);
+
+	*cached = 0;
+	for (int i = 0; i < SLAB_NR_CPUS; i++) {
+		struct array_cache *ac = cpu_ac(c, i, memory_order_acquire);
+		if (ac) {
+			unsigned long w = atomic_load_explicit(&ac->stock, memory_order_relaxed);
+			allocs += w >> AC_SHIFT;
+			*cached += w & AC_AVAIL_MASK;
+		}
+	}
+	return allocs;
+}
+
+/* the attempts the caches counted for failslab.c: all their allocations */
+unsigned long slab_counted_attempts(void)
+{
+	struct list_head *pos;
+	unsigned long sum, cached;
+
+	pthread_mutex_lock(&slab_mutex);
+	sum = slab_retired_allocs;
+	list_for_each(pos, &slab_caches)
+		sum += cache_allocs(list_entry(pos, struct kmem_cache, list), &cached);
+	pthread_mutex_unlock(&slab_mutex);
+	return sum;
 }
 
 long kmem_cache_shrink(struct kmem_cache *cachep)
@@ -1136,12 +1301,15 @@ long kmem_cache_destroy(struct kmem_cache *cachep)
 {
 	struct list_head release = LIST_HEAD_INIT(release);
 	struct list_head *lists[3];
+	unsigned long cached;
 	long live;
 
 	if (!cachep)
 		return 0;
 	pthread_mutex_lock(&slab_mutex);
 	list_del_init(&cachep->list);
+	/* fail_alloc_count() keeps counting the cache's allocations */
+	slab_retired_allocs += cache_allocs(cachep, &cached);
 	pthread_mutex_unlock(&slab_mutex);
 
 	drain_cpu_caches(cachep);
@@ -1161,7 +1329,7 @@ long kmem_cache_destroy(struct kmem_cache *cachep)
 	release_slabs(cachep, &release);
 
 	for (int i = 0; i < SLAB_NR_CPUS; i++)
-		free(atomic_load_explicit(&cachep->cpu_array[i], memory_order_relaxed));
+		free(cpu_ac(cachep, i, memory_order_relaxed));
 	pthread_mutex_destroy(&cachep->list_lock);
 	free(cachep->name);
 	free(cachep);
@@ -1181,15 +1349,7 @@ int kmem_cache_info(const struct kmem_cache *cachep, struct slabinfo *info)
 	if (!c || !info)
 		return -EINVAL;
 	memset(info, 0, sizeof(*info));
-	allocs = atomic_load_explicit(&c->direct_allocs, memory_order_relaxed);
-	for (int i = 0; i < SLAB_NR_CPUS; i++) {
-		struct array_cache *ac = atomic_load_explicit(&c->cpu_array[i], memory_order_acquire);
-		if (ac) {
-			unsigned long w = atomic_load_explicit(&ac->stock, memory_order_relaxed);
-			allocs += w >> AC_SHIFT;
-			cached += w & AC_AVAIL_MASK;
-		}
-	}
+	allocs = cache_allocs(c, &cached);
 	pthread_mutex_lock(&c->list_lock);
 	inuse = c->nr_inuse;
 	info->num_slabs = c->nr_slabs;
@@ -1311,22 +1471,28 @@ static void *kmalloc_large(size_t size, gfp_t flags)
 	return h->ptr;
 }
 
-/* anything but a size class that exists, with injection disarmed */
-static void *__attribute__((noinline)) kmalloc_slow(size_t size, gfp_t flags, bool counted)
+/* anything but a size class that exists, or injection armed */
+static void *__attribute__((noinline)) kmalloc_slow(size_t size, gfp_t flags)
 {
 	struct kmem_cache *c;
 	unsigned int idx;
 
 	if (!size)
 		return ZERO_SIZE_PTR;
-	if (!counted && should_fail_alloc("kmalloc"))
-		return NULL;
-	if (size > KMALLOC_MAX_CACHE_SIZE)
+	if (size > KMALLOC_MAX_CACHE_SIZE) {
+		/* no cache counts these: failslab.c does */
+		if (should_fail_alloc("kmalloc"))
+			return NULL;
 		return kmalloc_large(size, flags);
+	}
+	if (fail_tick_uncounted("kmalloc"))
+		return NULL;
 	idx = kmalloc_index(size);
 	c = atomic_load_explicit(&kmalloc_caches[idx], memory_order_acquire);
-	if (!c && !(c = kmalloc_caches_init(idx)))
+	if (!c && !(c = kmalloc_caches_init(idx))) {
+		fail_count_attempt();
 		return NULL;
+	}
 	return slab_alloc(c, flags, size);
 }
 
@@ -1334,13 +1500,11 @@ void *kmalloc(size_t size, gfp_t flags)
 {
 	struct kmem_cache *c;
 
-	if (unlikely(size - 1 >= KMALLOC_MAX_CACHE_SIZE))
-		return kmalloc_slow(size, flags, false);
-	if (unlikely(!slab_fail_fast_ok()))
-		return kmalloc_slow(size, flags, false);
+	if (unlikely(size - 1 >= KMALLOC_MAX_CACHE_SIZE || slab_fail_armed()))
+		return kmalloc_slow(size, flags);
 	c = atomic_load_explicit(&kmalloc_caches[kmalloc_index(size)], memory_order_acquire);
 	if (unlikely(!c))
-		return kmalloc_slow(size, flags, true);
+		return kmalloc_slow(size, flags);
 	return slab_alloc(c, flags, size);
 }
 
@@ -1363,21 +1527,19 @@ static void __attribute__((noinline)) kfree_large(const void *p, uintptr_t e)
 
 void kfree(const void *p)
 {
-	struct kmem_cache *c;
 	uintptr_t e;
-	struct slab *s;
-	unsigned int idx;
 
 	if (unlikely(ZERO_OR_NULL_PTR(p)))
 		return;
 	e = pagemap_get(p);
-	if (unlikely(e & PM_LARGE)) {
-		kfree_large(p, e);
+	if (likely(e & PM_SLAB)) {
+		slab_free_checked((struct kmem_cache *)(e & ~PM_TAGS), (void *)p, e, "kfree", true);
 		return;
 	}
-	c = slab_free_check(NULL, p, e, "kfree", &s, &idx);
-	if (likely(c))
-		slab_free(c, s, idx, (void *)p);
+	if (e & PM_LARGE)
+		kfree_large(p, e);
+	else
+		slab_free_report(NULL, p, "kfree", e);
 }
 
 char *kstrdup(const char *s, gfp_t flags)

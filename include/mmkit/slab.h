@@ -77,7 +77,9 @@ void slabinfo_show(FILE *out);
 /* ---- fault injection (mm/failslab.c, lib/fault-inject.c) ------------- */
 /*
  * Every allocation in mmkit (slab objects, kmalloc, later page frames,
- * page-table pages and swap slots) asks should_fail_alloc() first.
+ * page-table pages and swap slots) is one attempt, counted and possibly
+ * failed by should_fail_alloc() (the slab allocator keeps the same books
+ * inline, see src/failslab.c).
  * fail_after(n): the n-th allocation from now fails (0 = the very next),
  * once, and injection switches itself off; fail_after(-1) switches it off.
  * fail_alloc_count() counts allocation attempts since boot (for tests that
