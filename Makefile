@@ -119,7 +119,7 @@ fuzz:
 bench:
 	@$(MAKE) --no-print-directory O=build/bench OPT="-O2 -DNDEBUG" build/bench/libmmkit.a
 	$(CC) -std=c11 -D_GNU_SOURCE -O2 -DNDEBUG -g -Wall -Wextra -Werror -Wno-unused-parameter -Iinclude -Isrc -pthread -o build/bench/bench bench/bench.c build/bench/libmmkit.a
-	$(CC) -std=c11 -D_GNU_SOURCE -O2 -o build/bench/replay_prog tests/replay_prog.c -pthread
+	$(CC) -std=c11 -O2 -o build/bench/replay_prog tests/replay_prog.c -pthread
 	@mkdir -p build
 	build/bench/bench -o build/bench.json
 
