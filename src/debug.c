@@ -17,7 +17,8 @@
 #include "internal.h"
 #include <stdarg.h>
 
-struct mmk_hooks mmk_hooks;
+/* read by every mmget/mmput: a cache line of its own, away from the locks */
+struct mmk_hooks mmk_hooks __attribute__((aligned(64)));
 MMK_ATOMIC(unsigned long) mmk_warnings;
 
 void mmk_warn(const char *fmt, ...)
