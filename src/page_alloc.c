@@ -506,28 +506,11 @@ void __free_pages(struct page *p, unsigned int order)
 		return;
 	if (atomic_fetch_sub(&p->_refcount, 1) != 1)
 		return;
-	free_pages_prepare(p);
 	if (order == 0) {
-		struct pcp_slot *s = this_slot();
-
-		spin_lock(&s->lock);
-		SetPageFlag(p, PG_pcp);
-		list_add(&p->lru, &s->list);
-		if (++s->count > PCP_HIGH) {
-			spin_lock(&zone.lock);
-			for (int i = 0; i < PCP_BATCH; i++) {
-				struct page *q = list_entry(s->list.prev, struct page, lru);
-
-				list_del_init(&q->lru);
-				ClearPageFlag(q, PG_pcp);
-				__free_one(q, 0);
-				s->count--;
-			}
-			spin_unlock(&zone.lock);
-		}
-		spin_unlock(&s->lock);
+		mmk_free_unref_pages(&p, 1);
 		return;
 	}
+	free_pages_prepare(p);
 	spin_lock(&zone.lock);
 	__free_one(p, order);
 	spin_unlock(&zone.lock);
