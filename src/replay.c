@@ -545,7 +545,7 @@ static void fmt_trace(char *buf, size_t len, const struct strace_event *ev, enum
 	}
 }
 
-static void json_str(FILE *f, const char *s)
+void mmk_json_str(FILE *f, const char *s)
 {
 	fputc('"', f);
 	for (; *s; s++) {
@@ -594,7 +594,7 @@ static void report(struct rp *r, const struct rec *rc, int pid, long model)
 	r->reported = true;
 	if (r->o->json) {
 		fprintf(r->out, "{\"line\":%d,\"pid\":%d,\"syscall\":", rc->end_line, pid);
-		json_str(r->out, name);
+		mmk_json_str(r->out, name);
 		fprintf(r->out, ",\"model\":\"%s\",\"trace\":\"%s\",\"match\":%s}\n", m, t,
 			match < 0 ? "null" : match ? "true" : "false");
 	}
@@ -1660,9 +1660,9 @@ static void do_read(struct rp *r, struct rec *rc, struct proc *p)
 		die(r, 2, "out of memory");
 	if (r->o->json) {
 		fprintf(r->out, "{\"line\":%d,\"pid\":%d,\"syscall\":", rc->end_line, p->pid);
-		json_str(r->out, rc->ev.name);
+		mmk_json_str(r->out, rc->ev.name);
 		fputs(",\"maps\":", r->out);
-		json_str(r->out, m.buf ? m.buf : "");
+		mmk_json_str(r->out, m.buf ? m.buf : "");
 		fputs("}\n", r->out);
 	} else if (m.count) {
 		fwrite(m.buf, 1, m.count, r->out);

@@ -452,25 +452,6 @@ static void compact_state(struct scn *s)
 	fprintf(s->out, "   (mm_users/mm_count)\n");
 }
 
-static void json_str(FILE *f, const char *p)
-{
-	fputc('"', f);
-	for (; *p; p++) {
-		unsigned char c = (unsigned char)*p;
-		if (c == '"' || c == '\\')
-			fprintf(f, "\\%c", c);
-		else if (c == '\n')
-			fputs("\\n", f);
-		else if (c == '\t')
-			fputs("\\t", f);
-		else if (c < 0x20)
-			fprintf(f, "\\u%04x", c);
-		else
-			fputc(c, f);
-	}
-	fputc('"', f);
-}
-
 static void json_tasklist(struct scn *s, struct mm_struct *mm, bool lazy)
 {
 	char buf[512];
@@ -481,7 +462,7 @@ static void json_tasklist(struct scn *s, struct mm_struct *mm, bool lazy)
 	for (char *p = strtok_r(buf, ",", &save); p; p = strtok_r(NULL, ",", &save)) {
 		if (!first)
 			fputc(',', s->out);
-		json_str(s->out, p);
+		mmk_json_str(s->out, p);
 		first = false;
 	}
 	fputc(']', s->out);
@@ -491,16 +472,16 @@ static void json_step(struct scn *s, const char *cmd)
 {
 	char res[128];
 	fprintf(s->out, "{\"step\":%d,\"line\":%d,\"command\":", s->step, s->line);
-	json_str(s->out, cmd);
+	mmk_json_str(s->out, cmd);
 	fprintf(s->out, ",\"result\":");
 	switch (s->rk) {
 	case RES_NONE: fputs("null", s->out); break;
 	case RES_NUM: fprintf(s->out, "%ld", s->rv); break;
-	default: format_result(s, res, sizeof(res)); json_str(s->out, res); break;
+	default: format_result(s, res, sizeof(res)); mmk_json_str(s->out, res); break;
 	}
 	if (s->o->trace) {
 		fprintf(s->out, ",\"trace\":");
-		json_str(s->out, s->tracebuf);
+		mmk_json_str(s->out, s->tracebuf);
 	}
 	fprintf(s->out, ",\"mmlist_nr\":%d,\"mms\":[", mmlist_nr);
 	bool first = true;

@@ -147,5 +147,8 @@ struct mmk_replay_opts {
 int mmk_replay(const char *name, const char *text, const struct mmk_replay_opts *opts);
 /* the same for a file ("-" = standard input); a NUL byte in it is an error (2) */
 int mmk_replay_file(const char *path, const struct mmk_replay_opts *opts);
+/* @s as a JSON string, quotes included (the --json outputs of `mmkit
+ * replay` and `mmkit run`) */
+void mmk_json_str(FILE *f, const char *s);
 
 #endif /* MMKIT_REPLAY_H */
