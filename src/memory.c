@@ -23,6 +23,7 @@
 #define MMKIT_PAGE_INTERNAL
 #include "vma.h"
 #include <mmkit/page.h>
+#include <stdlib.h>
 
 unsigned long fault_around_bytes = 65536;
 
@@ -672,6 +673,60 @@ void unmap_region(struct mm_struct *mm, struct vm_area_struct *vma)
 		filemap_file_unmapped(vma->vm_file, 1);
 }
 
+static int cmp_file_ptr(const void *a, const void *b)
+{
+	uintptr_t x = (uintptr_t)*(struct file *const *)a, y = (uintptr_t)*(struct file *const *)b;
+
+	return (x > y) - (x < y);
+}
+
+/* the VMAs of @mm that map @file */
+static long file_refs(struct mm_struct *mm, struct file *file)
+{
+	long refs = 0;
+
+	for (struct vm_area_struct *v = mm->mmap; v; v = v->vm_next)
+		refs += v->vm_file == file;
+	return refs;
+}
+
+/*
+ * The shared-memory files @mm maps lose its references: each file's page
+ * cache goes when these were the last (filemap_file_unmapped, once per
+ * file with its count). Sorting the files makes that one pass; without
+ * memory for the array, each file is counted with a walk of the list.
+ */
+static void exit_mmap_shmem(struct mm_struct *mm)
+{
+	struct vm_area_struct *vma;
+	struct file **files;
+	long n = 0, i = 0, j;
+
+	for (vma = mm->mmap; vma; vma = vma->vm_next)
+		n += vma->vm_file && vma->vm_file->shmem;
+	if (!n)
+		return;
+	files = malloc((size_t)n * sizeof(*files));
+	for (vma = mm->mmap; vma; vma = vma->vm_next) {
+		if (!vma->vm_file || !vma->vm_file->shmem)
+			continue;
+		if (files)
+			files[i++] = vma->vm_file;
+		else
+			filemap_file_unmapped(vma->vm_file, file_refs(mm, vma->vm_file));
+	}
+	if (!files)
+		return;
+	qsort(files, (size_t)n, sizeof(*files), cmp_file_ptr);
+	for (i = 0; i < n; i = j) {
+		for (j = i + 1; j < n && files[j] == files[i]; j++)
+			;
+		/* every VMA of a shared-memory file is one of these */
+		filemap_file_unmapped(files[i], j - i);
+	}
+	free(files);
+}
+
 void exit_mmap_pages(struct mm_struct *mm)
 {
 	struct vm_area_struct *vma;
@@ -680,16 +735,7 @@ void exit_mmap_pages(struct mm_struct *mm)
 		zap_page_range(vma, vma->vm_start, vma->vm_end);
 	/* the user half of the PGD: entries 0..255 */
 	free_pgtables(mm, 0, mm_pgtable_levels(mm) == 5 ? 1UL << 56 : 1UL << 47, 0, 0);
-	for (vma = mm->mmap; vma; vma = vma->vm_next) {
-		struct vm_area_struct *v;
-		long refs = 0;
-
-		if (!vma->vm_file || !vma->vm_file->shmem)
-			continue;
-		for (v = mm->mmap; v; v = v->vm_next)
-			refs += v->vm_file == vma->vm_file;
-		filemap_file_unmapped(vma->vm_file, refs);
-	}
+	exit_mmap_shmem(mm);
 }
 
 /* ---- fork ------------------------------------------------------------------------------------ */
