@@ -226,6 +226,16 @@ struct scan_out {
 	int ncommas, cap;
 };
 
+/* @len bytes of @src as a string in @dst (cut to fit): names, errnos,
+ * timestamps (snprintf("%.*s") did this at ten times the cost) */
+static void copy_token(char *dst, size_t size, const char *src, size_t len)
+{
+	if (len >= size)
+		len = size - 1;
+	memcpy(dst, src, len);
+	dst[len] = '\0';
+}
+
 static const char *scan(const char *p, bool stop_paren, struct scan_out *co, char *err, size_t errlen)
 {
 	char stack[256];
@@ -751,7 +761,7 @@ static int parse_result(const char *p, struct strace_event *ev, char *err, size_
 			const char *b = p;
 			while (p < e && is_ident(*p))
 				p++;
-			snprintf(ev->errname, sizeof(ev->errname), "%.*s", (int)(p - b), b);
+			copy_token(ev->errname, sizeof(ev->errname), b, (size_t)(p - b));
 			ev->err = strace_errno_value(ev->errname);
 			p = skip_sp(p);
 		}
@@ -801,7 +811,7 @@ static int parse_result(const char *p, struct strace_event *ev, char *err, size_
 			const char *nb = p;
 			while (p < e && is_ident(*p))
 				p++;
-			snprintf(ev->errname, sizeof(ev->errname), "%.*s", (int)(p - nb), nb);
+			copy_token(ev->errname, sizeof(ev->errname), nb, (size_t)(p - nb));
 			ev->err = strace_errno_value(ev->errname);
 			ev->ret_kind = STRACE_RET_ERROR;
 			p = skip_sp(p);
@@ -922,7 +932,7 @@ int strace_parse_line(const char *line, struct strace_event *ev, char *err, size
 			set_err(err, errlen, "timestamp too long");
 			goto bad;
 		}
-		snprintf(ev->ts, sizeof(ev->ts), "%.*s", (int)(q - p), p);
+		copy_token(ev->ts, sizeof(ev->ts), p, (size_t)(q - p));
 		p = skip_sp(q);
 	}
 	/* -i: [00007ffff7fe3b5b] */
@@ -963,7 +973,7 @@ int strace_parse_line(const char *line, struct strace_event *ev, char *err, size
 				goto bad;
 			}
 			ev->type = STRACE_KILLED;
-			snprintf(ev->name, sizeof(ev->name), "%.*s", (int)(q - b), b);
+			copy_token(ev->name, sizeof(ev->name), b, (size_t)(q - b));
 			ev->core_dumped = strstr(q, "(core dumped)") != NULL;
 		} else if (!strncmp(p + 4, "superseded by execve in pid ", 28)) {
 			char *end;
@@ -999,7 +1009,7 @@ int strace_parse_line(const char *line, struct strace_event *ev, char *err, size
 			goto bad;
 		}
 		ev->type = STRACE_SIGNAL;
-		snprintf(ev->name, sizeof(ev->name), "%.*s", (int)(q - b), b);
+		copy_token(ev->name, sizeof(ev->name), b, (size_t)(q - b));
 		q = skip_sp(q);
 		if (q > p + l - 4)
 			q = p + l - 4;
@@ -1018,7 +1028,7 @@ int strace_parse_line(const char *line, struct strace_event *ev, char *err, size
 			goto bad;
 		}
 		ev->type = STRACE_RESUMED;
-		snprintf(ev->name, sizeof(ev->name), "%.*s", (int)(q - b), b);
+		copy_token(ev->name, sizeof(ev->name), b, (size_t)(q - b));
 		p = q + 9;
 		{
 			const char *r = skip_sp(p);
@@ -1050,7 +1060,7 @@ int strace_parse_line(const char *line, struct strace_event *ev, char *err, size
 			set_err(err, errlen, "system call name too long");
 			goto bad;
 		}
-		snprintf(ev->name, sizeof(ev->name), "%.*s", (int)(q - b), b);
+		copy_token(ev->name, sizeof(ev->name), b, (size_t)(q - b));
 		open = q + 1;
 		l = strlen(open);
 		if (l >= sizeof(unfinished_sfx) - 1 &&
