@@ -26,6 +26,7 @@
 #include <mmkit/mmkit.h>
 #include <mmkit/page.h>
 #include "vma.h"
+#include <fcntl.h>
 #include <pthread.h>
 #include <sched.h>
 #include <stdio.h>
@@ -607,7 +608,10 @@ static double glibc_malloc(long n)
 #define REPLAY_DIR "build/bench"
 #define REPLAY_PROG REPLAY_DIR "/replay_prog"
 #define REPLAY_TRACE REPLAY_DIR "/replay.trace"
-#define REPLAY_ARGS " 7 20000 0"
+#define REPLAY_ARG1 "7"
+#define REPLAY_ARG2 "20000"
+#define REPLAY_ARG3 "0"
+#define REPLAY_ARGS " " REPLAY_ARG1 " " REPLAY_ARG2 " " REPLAY_ARG3
 
 static long count_syscalls(const char *path)
 {
@@ -660,6 +664,29 @@ static bool have_cmd(const char *cmd)
 
 struct replay_result { double mmk, anchor; long syscalls; int real; };
 
+/* the CPU time of one run of the recorded program (no shell in between) */
+static double replay_prog_cpu(void)
+{
+	double c0 = children_cpu_ns();
+	pid_t pid = fork();
+
+	if (pid < 0)
+		die("fork", -errno);
+	if (pid == 0) {
+		int fd = open("/dev/null", O_WRONLY);
+		if (fd >= 0) {
+			dup2(fd, 1);
+			dup2(fd, 2);
+		}
+		execl(REPLAY_PROG, REPLAY_PROG, REPLAY_ARG1, REPLAY_ARG2, REPLAY_ARG3, (char *)NULL);
+		_exit(127);
+	}
+	int st;
+	if (waitpid(pid, &st, 0) != pid || !WIFEXITED(st) || WEXITSTATUS(st) != 0)
+		die("running the replay program", -1);
+	return children_cpu_ns() - c0;
+}
+
 static void replay_measure(struct replay_result *res)
 {
 	res->real = 0;
@@ -677,8 +704,9 @@ static void replay_measure(struct replay_result *res)
 
 	FILE *null = fopen("/dev/null", "w");
 	struct mmk_replay_opts o = { .initial_aslr = -1, .out = null, .err = null };
-	double v[REPS];
+	double v[REPS], va[REPS];
 	int reps = 5;
+	/* mmkit's replay and the real run alternate, as every other anchor */
 	for (int r = -1; r < reps; r++) {
 		double t0 = cpu_ns();
 		int rc = mmk_replay_file(REPLAY_TRACE, &o);
@@ -687,20 +715,12 @@ static void replay_measure(struct replay_result *res)
 			die("mmk_replay_file (malformed trace)", rc);
 		if (r >= 0)
 			v[r] = t;
+		if (res->real && r >= 0)
+			va[r] = replay_prog_cpu() / (double)res->syscalls;
 	}
 	fclose(null);
 	res->mmk = median_of(v, reps);
-	res->anchor = res->mmk;
-	if (res->real) {
-		for (int r = -1; r < reps; r++) {
-			double c0 = children_cpu_ns();
-			if (system(REPLAY_PROG REPLAY_ARGS " >/dev/null 2>&1") != 0)
-				die("running the replay program", -1);
-			if (r >= 0)
-				v[r] = (children_cpu_ns() - c0) / (double)res->syscalls;
-		}
-		res->anchor = median_of(v, reps);
-	}
+	res->anchor = res->real ? median_of(va, reps) : res->mmk;
 }
 
 static struct replay_result replay_in_child(void)
