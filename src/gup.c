@@ -12,6 +12,15 @@
  * A forced write follows a read-only PTE when it maps an anonymous page
  * owned by this mapping alone (can_follow_write_pte). GUP does not grow
  * stacks (since 6.5); the user's own accesses (uaccess.c) do.
+ *
+ * A PTE that already allows the access and already carries the accessed
+ * (and for a write the dirty) bit is followed without page_table_lock, as
+ * gup_fast and the MMU do: take a reference unless the page's count is
+ * already 0 (a freed page), then read the PTE again; if it still holds
+ * the same value, the page was mapped there when the reference was taken
+ * (an unmap clears the PTE before it drops its reference, and both
+ * reference changes are locked instructions on the same word), else the
+ * reference goes back and the locked path decides.
  */
 #define MMKIT_PAGE_INTERNAL
 #include "vma.h"
@@ -54,6 +63,42 @@ static bool pte_allows(const struct vm_area_struct *vma, pte_t e, bool write, bo
 	return PageAnon(page) && PageFlag(page, PG_anon_exclusive);
 }
 
+/* get_page unless the count is 0 (page_ref_add_unless / folio_try_get) */
+static bool page_try_get(struct page *page)
+{
+	int c = atomic_load_explicit(&page->_refcount, memory_order_relaxed);
+
+	do {
+		if (c <= 0)
+			return false;
+	} while (!atomic_compare_exchange_weak(&page->_refcount, &c, c + 1));
+	return true;
+}
+
+/* the lockless follow (see the top); NULL: take the lock and look again */
+static struct page *follow_pte_fast(pte_t *ptep, bool write)
+{
+	pte_t want = _PAGE_ACCESSED | (write ? _PAGE_DIRTY : 0);
+	pte_t e = pte_get(ptep);
+	struct page *page;
+
+	/* as pte_access_permitted: present, not PROT_NONE, writable for a
+	 * write (a forced write through a read-only PTE, or a PROT_NONE
+	 * read, is decided under the lock: fork may be sharing the page) */
+	if ((e & want) != want || !pte_present(e) || !(e & _PAGE_PRESENT) || (write && !pte_write(e)))
+		return NULL;
+	page = pte_page(e);
+	if (PageZero(page))
+		return page; /* never freed: get_page and put_page skip it */
+	if (!page_try_get(page))
+		return NULL;
+	if (pte_get(ptep) != e) {
+		put_page(page);
+		return NULL;
+	}
+	return page;
+}
+
 struct page *mmk_follow_or_fault(struct vm_area_struct *vma, unsigned long addr, bool write,
 				 bool force, int *err)
 {
@@ -66,17 +111,18 @@ struct page *mmk_follow_or_fault(struct vm_area_struct *vma, unsigned long addr,
 		/* an empty PTE needs a fault: no lock to find that out (a PTE
 		 * that appears meanwhile makes the fault a no-op) */
 		if (ptep && !pte_none(pte_get(ptep))) {
-			struct page *page = NULL;
-			pte_t e;
+			struct page *page = follow_pte_fast(ptep, write);
 
-			spin_lock(&mm->page_table_lock);
-			e = pte_get(ptep);
-			if (pte_allows(vma, e, write, force)) {
-				page = pte_page(e);
-				get_page(page);
-				pte_set(ptep, e | _PAGE_ACCESSED | (write ? _PAGE_DIRTY : 0));
+			if (!page) {
+				spin_lock(&mm->page_table_lock);
+				pte_t e = pte_get(ptep);
+				if (pte_allows(vma, e, write, force)) {
+					page = pte_page(e);
+					get_page(page);
+					pte_set(ptep, e | _PAGE_ACCESSED | (write ? _PAGE_DIRTY : 0));
+				}
+				spin_unlock(&mm->page_table_lock);
 			}
-			spin_unlock(&mm->page_table_lock);
 			if (page) {
 				if (write && !PageAnon(page) && !PageZero(page))
 					SetPageFlag(page, PG_dirty);
