@@ -104,9 +104,14 @@ struct page *mmk_follow_or_fault(struct vm_area_struct *vma, unsigned long addr,
 {
 	struct mm_struct *mm = vma->vm_mm;
 
+	pte_t *ptep = NULL;
+
 	for (int tries = 0; tries < 8; tries++) {
-		pte_t *ptep = pte_lookup(mm, addr);
 		int ret;
+
+		/* a table, once there, stays while mmap_sem is held */
+		if (!ptep)
+			ptep = pte_lookup(mm, addr);
 
 		/* an empty PTE needs a fault: no lock to find that out (a PTE
 		 * that appears meanwhile makes the fault a no-op) */
@@ -129,8 +134,8 @@ struct page *mmk_follow_or_fault(struct vm_area_struct *vma, unsigned long addr,
 				return page;
 			}
 		}
-		ret = handle_mm_fault(vma, addr, (write ? FAULT_FLAG_WRITE : 0) |
-						 (force ? FAULT_FLAG_REMOTE : FAULT_FLAG_USER));
+		ret = __handle_mm_fault(vma, addr, (write ? FAULT_FLAG_WRITE : 0) |
+						   (force ? FAULT_FLAG_REMOTE : FAULT_FLAG_USER), ptep);
 		if (ret & VM_FAULT_OOM) {
 			*err = -ENOMEM;
 			return NULL;

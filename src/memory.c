@@ -423,15 +423,16 @@ static int do_special_fault(struct vm_area_struct *vma, unsigned long addr, pte_
 	return 0;
 }
 
-int handle_mm_fault(struct vm_area_struct *vma, unsigned long addr, unsigned int flags)
+int __handle_mm_fault(struct vm_area_struct *vma, unsigned long addr, unsigned int flags, pte_t *ptep)
 {
 	bool write = flags & FAULT_FLAG_WRITE;
-	pte_t *ptep, e;
+	pte_t e;
 
 	addr &= PAGE_MASK;
 	if (vma->vm_flags & (VM_IO | VM_PFNMAP))
 		return VM_FAULT_SIGBUS;
-	ptep = pte_alloc_walk(vma->vm_mm, addr);
+	if (!ptep)
+		ptep = pte_alloc_walk(vma->vm_mm, addr);
 	if (!ptep)
 		return VM_FAULT_OOM;
 	e = pte_get(ptep);
@@ -449,6 +450,11 @@ int handle_mm_fault(struct vm_area_struct *vma, unsigned long addr, unsigned int
 	/* a spurious fault: the access just sets the accessed/dirty bits */
 	pte_upgrade(vma->vm_mm, ptep, e, _PAGE_ACCESSED | (write ? _PAGE_DIRTY : 0));
 	return 0;
+}
+
+int handle_mm_fault(struct vm_area_struct *vma, unsigned long addr, unsigned int flags)
+{
+	return __handle_mm_fault(vma, addr, flags, NULL);
 }
 
 /* ---- the user's fault --------------------------------------------------------------------- */

@@ -19,7 +19,7 @@
 
 static void copy_page_bytes(struct page *page, unsigned long off, void *buf, size_t n, bool write)
 {
-	char *kaddr = (char *)page_address(page) + off;
+	char *kaddr = (char *)lowmem_page_address(page) + off;
 
 	if (write)
 		memcpy(kaddr, buf, n);

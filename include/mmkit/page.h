@@ -341,6 +341,14 @@ void mmk_clear_frames(void *dst, size_t bytes);
 void mmk_copy_frame(void *dst, const void *src);
 /* the PTE slot for @addr, allocating the tables on the way; NULL = -ENOMEM */
 pte_t *pte_alloc_walk(struct mm_struct *mm, unsigned long addr);
+/* handle_mm_fault when the caller has already walked to the PTE slot of
+ * @addr (NULL: walk, allocating tables); mmap_sem held keeps the table */
+int __handle_mm_fault(struct vm_area_struct *vma, unsigned long addr, unsigned int flags, pte_t *ptep);
+/* page_address without the call: RAM is one block, mem_map one array */
+static inline void *lowmem_page_address(const struct page *page)
+{
+	return mmk_mem_base + ((unsigned long)(page - mmk_mem_map) << PAGE_SHIFT);
+}
 /* the PTE slot for @addr if its table exists, else NULL */
 pte_t *pte_lookup(struct mm_struct *mm, unsigned long addr);
 /* call @fn for each PTE slot of an existing table in [start, end) */
