@@ -110,11 +110,16 @@ static void check_one_mm(struct mm_struct *mm, struct check_ctx *c)
 		mmk_warn("check: mm%lu is alive with mm_count %ld", mm->mmk_id, count);
 		c->bad++;
 	}
-	if (!is_init && users == 0 && (mm->mmap || mm->map_count)) {
+	/* mmput_async queued the teardown: the next context switch runs it, and
+	 * until then the mm keeps its VMAs and its place on mmlist (the kernel's
+	 * work item is as late) */
+	bool torn_down = !is_init && users == 0 && list_empty(&mm->mmk_async);
+
+	if (torn_down && (mm->mmap || mm->map_count)) {
 		mmk_warn("check: mm%lu has no users but still %d VMAs", mm->mmk_id, mm->map_count);
 		c->bad++;
 	}
-	if (!is_init && users == 0 && !list_empty(&mm->mmlist)) {
+	if (torn_down && !list_empty(&mm->mmlist)) {
 		mmk_warn("check: mm%lu has no users but is still on mmlist", mm->mmk_id);
 		c->bad++;
 	}
