@@ -30,6 +30,7 @@
  * lookups (find_vma & co.), which need it held for reading.
  */
 #include "vma.h"
+#include <sys/mman.h>
 #include <stdlib.h>
 
 /* ---- VMA objects (kernel/fork.c: vm_area_alloc & co.) ---------------- */
@@ -220,6 +221,7 @@ static inline void mmap_cache_reset(struct mm_struct *mm)
  */
 struct vma_index {
 	long n;
+	size_t mapped; /* bytes of its own host mapping, or 0 (malloc) */
 	unsigned long *end;
 	struct vm_area_struct **vma;
 	unsigned long data[]; /* end[0..n], then vma[0..n] */
@@ -297,6 +299,58 @@ static struct vma_index_slot *vma_index_slot_get(struct mm_struct *mm)
 }
 
 /* mmap_sem held for writing: the VMAs of @mm changed */
+/*
+ * An index of a million VMAs is 16 MiB: it gets a host mapping of its own,
+ * aligned and advised for huge pages, so that a search does not also pay
+ * a TLB miss at every level (the sorted array it competes with fits the
+ * TLB at 8 MiB). Small ones come from malloc.
+ */
+#define VMA_INDEX_MAP_MIN (2UL << 20)
+
+static struct vma_index *vma_index_alloc(long n)
+{
+	size_t bytes = sizeof(struct vma_index) + 2 * (size_t)(n + 1) * sizeof(unsigned long);
+	struct vma_index *idx;
+
+	/* a cache line holds slots 8k..8k+7 of the tree: the four-levels-
+	 * down prefetch then brings every one of a node's 16 descendants */
+	bytes = (bytes + 63) & ~(size_t)63;
+	if (bytes >= VMA_INDEX_MAP_MIN) {
+		size_t len = (bytes + VMA_INDEX_MAP_MIN - 1) & ~(VMA_INDEX_MAP_MIN - 1);
+		char *m = mmap(NULL, len + VMA_INDEX_MAP_MIN, PROT_READ | PROT_WRITE,
+			       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+		char *p;
+
+		if (m == MAP_FAILED)
+			return NULL;
+		p = (char *)(((uintptr_t)m + VMA_INDEX_MAP_MIN - 1) & ~(uintptr_t)(VMA_INDEX_MAP_MIN - 1));
+		if (p > m)
+			munmap(m, (size_t)(p - m));
+		if (m + len + VMA_INDEX_MAP_MIN > p + len)
+			munmap(p + len, (size_t)(m + len + VMA_INDEX_MAP_MIN - (p + len)));
+		madvise(p, len, MADV_HUGEPAGE);
+		idx = (struct vma_index *)p;
+		idx->mapped = len;
+	} else {
+		idx = aligned_alloc(64, bytes);
+		if (!idx)
+			return NULL;
+		idx->mapped = 0;
+	}
+	idx->n = n;
+	idx->end = idx->data;
+	idx->vma = (struct vm_area_struct **)(idx->data + n + 1);
+	return idx;
+}
+
+static void vma_index_free(struct vma_index *idx)
+{
+	if (idx && idx->mapped)
+		munmap(idx, idx->mapped);
+	else
+		free(idx);
+}
+
 static void vma_index_changed(struct mm_struct *mm)
 {
 	struct vma_index_slot *e;
@@ -312,7 +366,7 @@ static void vma_index_changed(struct mm_struct *mm)
 	idx = atomic_load_explicit(&e->index, memory_order_relaxed);
 	if (idx) {
 		atomic_store_explicit(&e->index, NULL, memory_order_relaxed);
-		free(idx);
+		vma_index_free(idx);
 	}
 	atomic_store_explicit(&e->lookups, 0, memory_order_relaxed);
 	if (mm->map_count < VMA_INDEX_MIN) {
@@ -361,23 +415,6 @@ static long eytzinger_next(long k, long n)
 	return k >> 1; /* 0: the walk is over */
 }
 
-static struct vma_index *vma_index_alloc(long n)
-{
-	size_t bytes = sizeof(struct vma_index) + 2 * (size_t)(n + 1) * sizeof(unsigned long);
-	struct vma_index *idx;
-
-	/* a cache line holds slots 8k..8k+7 of the tree: the four-levels-
-	 * down prefetch then brings every one of a node's 16 descendants */
-	bytes = (bytes + 63) & ~(size_t)63;
-	idx = aligned_alloc(64, bytes);
-	if (!idx)
-		return NULL;
-	idx->n = n;
-	idx->end = idx->data;
-	idx->vma = (struct vm_area_struct **)(idx->data + n + 1);
-	return idx;
-}
-
 static struct vma_index *vma_index_build(struct mm_struct *mm, struct vma_index_slot *e)
 {
 	long n = mm->map_count, k;
@@ -392,12 +429,12 @@ static struct vma_index *vma_index_build(struct mm_struct *mm, struct vma_index_
 		idx->vma[k] = v;
 	}
 	if (k || v) { /* map_count and the list disagree: leave it to the tree */
-		free(idx);
+		vma_index_free(idx);
 		return NULL;
 	}
 	if (!atomic_compare_exchange_strong_explicit(&e->index, &old, idx, memory_order_acq_rel,
 						     memory_order_acquire)) {
-		free(idx);
+		vma_index_free(idx);
 		idx = old;
 	}
 	return idx;
