@@ -30,6 +30,7 @@
  * lookups (find_vma & co.), which need it held for reading.
  */
 #include "vma.h"
+#include <limits.h>
 #include <sys/mman.h>
 #include <stdlib.h>
 
@@ -187,13 +188,13 @@ static inline void mmap_cache_reset(struct mm_struct *mm)
  * The find_vma index of a large address space. A red-black tree of a
  * million VMAs is some 20 levels of pointers, each a cache and TLB miss;
  * the VMAs' ends in one array are a search over 8 MiB of contiguous
- * memory, about ten times faster. The array is in Eytzinger order (the
- * implicit binary tree of a heap: node k's children are 2k and 2k+1, the
- * in-order walk is address order), so the first levels of every search
- * share a few cache lines and the line four levels down can be fetched
- * while the search is still above it; a parallel array maps each slot to
- * its VMA (P.-V. Khuong and P. Morin, "Array layouts for comparison-based
- * searching", 2017). So an mm of at least
+ * memory, several times faster. The array is a static B-tree (an
+ * "S-tree"): nodes of VMA_INDEX_B ends, two cache lines, laid out as the
+ * implicit (B+1)-ary tree of a heap (node k's children are k(B+1)+1 ..
+ * k(B+1)+B+1, the in-order walk is address order), so a search of a
+ * million VMAs reads five nodes, where a binary search reads twenty ends
+ * and misses the cache for most of the last ten. A parallel array maps
+ * each slot to its VMA. So an mm of at least
  * VMA_INDEX_MIN VMAs that has seen as many lookups as it has VMAs since
  * its last change (the index then costs at most one more list walk per
  * tree walk already done) gets a snapshot of its (vm_end, vma) pairs,
@@ -216,15 +217,17 @@ static inline void mmap_cache_reset(struct mm_struct *mm)
 #define VMA_INDEX_TOMB ((struct mm_struct *)1)
 
 /*
- * end[1..n]: the VMAs' ends in Eytzinger order; vma[k] is the VMA whose end
- * is end[k]. end[0] is unused, so that the tree's root is slot 1.
+ * end[]: nb nodes of VMA_INDEX_B ends each, in the tree's order; the slots
+ * after the last VMA hold ULONG_MAX. vma[i] is the VMA whose end is
+ * end[i] (NULL for those). end[] starts on a cache line.
  */
+#define VMA_INDEX_B 16
+#define VMA_INDEX_HDR 64
 struct vma_index {
-	long n;
+	long n, nb;
 	size_t mapped; /* bytes of its own host mapping, or 0 (malloc) */
 	unsigned long *end;
 	struct vm_area_struct **vma;
-	unsigned long data[]; /* end[0..n], then vma[0..n] */
 };
 struct vma_index_slot {
 	MMK_ATOMIC(struct mm_struct *) mm;
@@ -309,12 +312,10 @@ static struct vma_index_slot *vma_index_slot_get(struct mm_struct *mm)
 
 static struct vma_index *vma_index_alloc(long n)
 {
-	size_t bytes = sizeof(struct vma_index) + 2 * (size_t)(n + 1) * sizeof(unsigned long);
+	long nb = (n + VMA_INDEX_B - 1) / VMA_INDEX_B;
+	size_t bytes = VMA_INDEX_HDR + 2 * (size_t)nb * VMA_INDEX_B * sizeof(unsigned long);
 	struct vma_index *idx;
 
-	/* a cache line holds slots 8k..8k+7 of the tree: the four-levels-
-	 * down prefetch then brings every one of a node's 16 descendants */
-	bytes = (bytes + 63) & ~(size_t)63;
 	if (bytes >= VMA_INDEX_MAP_MIN) {
 		size_t len = (bytes + VMA_INDEX_MAP_MIN - 1) & ~(VMA_INDEX_MAP_MIN - 1);
 		char *m = mmap(NULL, len + VMA_INDEX_MAP_MIN, PROT_READ | PROT_WRITE,
@@ -332,14 +333,15 @@ static struct vma_index *vma_index_alloc(long n)
 		idx = (struct vma_index *)p;
 		idx->mapped = len;
 	} else {
-		idx = aligned_alloc(64, bytes);
+		idx = aligned_alloc(64, (bytes + 63) & ~(size_t)63);
 		if (!idx)
 			return NULL;
 		idx->mapped = 0;
 	}
 	idx->n = n;
-	idx->end = idx->data;
-	idx->vma = (struct vm_area_struct **)(idx->data + n + 1);
+	idx->nb = nb;
+	idx->end = (unsigned long *)((char *)idx + VMA_INDEX_HDR);
+	idx->vma = (struct vm_area_struct **)(idx->end + nb * VMA_INDEX_B);
 	return idx;
 }
 
@@ -388,47 +390,44 @@ void vma_index_drop(struct mm_struct *mm)
 	mm->map_count = count;
 }
 
-/* the in-order walk of an Eytzinger array of @n slots: first and next */
-static long eytzinger_first(long n)
+/* the child of node @k between its ends i-1 and i (i = 0..B) */
+static inline long vma_index_child(long k, unsigned int i)
 {
-	long k = 1;
-
-	if (!n)
-		return 0;
-	while (2 * k <= n)
-		k *= 2;
-	return k;
+	return k * (VMA_INDEX_B + 1) + i + 1;
 }
 
-static long eytzinger_next(long k, long n)
+/* fill node @k's subtree in order from the list at *@vp (NULL: padding) */
+static void vma_index_fill(struct vma_index *idx, long k, struct vm_area_struct **vp)
 {
-	if (2 * k + 1 <= n) {
-		/* the leftmost slot of the right subtree */
-		k = 2 * k + 1;
-		while (2 * k <= n)
-			k *= 2;
-		return k;
+	if (k >= idx->nb)
+		return;
+	for (unsigned int i = 0; i < VMA_INDEX_B; i++) {
+		long slot = k * VMA_INDEX_B + i;
+
+		vma_index_fill(idx, vma_index_child(k, i), vp);
+		idx->vma[slot] = *vp;
+		idx->end[slot] = *vp ? (*vp)->vm_end : ULONG_MAX;
+		if (*vp)
+			*vp = (*vp)->vm_next;
 	}
-	/* up while we come from a right child, then once more */
-	while (k & 1)
-		k >>= 1;
-	return k >> 1; /* 0: the walk is over */
+	vma_index_fill(idx, vma_index_child(k, VMA_INDEX_B), vp);
 }
 
 static struct vma_index *vma_index_build(struct mm_struct *mm, struct vma_index_slot *e)
 {
-	long n = mm->map_count, k;
+	long n = mm->map_count, i;
 	struct vma_index *idx = vma_index_alloc(n), *old = NULL;
 	struct vm_area_struct *v = mm->mmap;
 
 	if (!idx)
 		return NULL;
 	/* the list in address order fills the tree in order */
-	for (k = eytzinger_first(n); k && v; k = eytzinger_next(k, n), v = v->vm_next) {
-		idx->end[k] = v->vm_end;
-		idx->vma[k] = v;
-	}
-	if (k || v) { /* map_count and the list disagree: leave it to the tree */
+	vma_index_fill(idx, 0, &v);
+	/* map_count and the list disagree (VMAs left over, or fewer slots
+	 * filled than map_count): leave it to the tree */
+	for (i = 0; i < idx->nb * VMA_INDEX_B; i++)
+		n -= idx->vma[i] != NULL;
+	if (v || n) {
 		vma_index_free(idx);
 		return NULL;
 	}
@@ -441,23 +440,28 @@ static struct vma_index *vma_index_build(struct mm_struct *mm, struct vma_index_
 }
 
 /*
- * The first VMA with end > @addr. Descend: right when end[k] <= addr, else
- * left, until k falls off the tree; the answer is the last node where the
- * search went left: strip the trailing right turns (1 bits) and that left
- * turn from k. No answer (every end <= addr) leaves 0.
+ * The first VMA with end > @addr. In each node, the ends <= @addr are
+ * counted (the node is sorted, so the count is the position of the first
+ * end above @addr); that end, if any, is the best answer so far, and the
+ * search goes down to the child just left of it. The last answer found is
+ * the smallest end above @addr; a padding slot answers NULL.
  */
 static inline struct vm_area_struct *vma_index_find(const struct vma_index *idx, unsigned long addr)
 {
 	const unsigned long *end = idx->end;
-	long n = idx->n;
-	unsigned long k = 1;
+	long k = 0, best = -1;
 
-	while (k <= (unsigned long)n) {
-		__builtin_prefetch(end + 16 * k);
-		k = 2 * k + (end[k] <= addr);
+	while (k < idx->nb) {
+		const unsigned long *node = end + k * VMA_INDEX_B;
+		unsigned int i = 0;
+
+		for (unsigned int j = 0; j < VMA_INDEX_B; j++)
+			i += node[j] <= addr;
+		if (i < VMA_INDEX_B)
+			best = k * VMA_INDEX_B + i;
+		k = vma_index_child(k, i);
 	}
-	k >>= __builtin_ctzl(~k) + 1;
-	return k ? idx->vma[k] : NULL;
+	return best >= 0 ? idx->vma[best] : NULL;
 }
 
 /* find_vma through the index; false when the tree must answer */
@@ -480,20 +484,41 @@ static bool find_vma_indexed(struct mm_struct *mm, unsigned long addr, struct vm
 	return true;
 }
 
+/* walk node @k's subtree in order against the list at *@vp; -1 at the
+ * first slot that differs (*@pos counts the slots that agreed) */
+static int vma_index_check(const struct vma_index *idx, long k, struct vm_area_struct **vp, long *pos)
+{
+	if (k >= idx->nb)
+		return 0;
+	for (unsigned int i = 0; i <= VMA_INDEX_B; i++) {
+		long slot = k * VMA_INDEX_B + i;
+
+		if (vma_index_check(idx, vma_index_child(k, i), vp, pos))
+			return -1;
+		if (i == VMA_INDEX_B)
+			break;
+		if (idx->vma[slot] != *vp || idx->end[slot] != (*vp ? (*vp)->vm_end : ULONG_MAX))
+			return -1;
+		if (*vp) {
+			*vp = (*vp)->vm_next;
+			(*pos)++;
+		}
+	}
+	return 0;
+}
+
 /* validate_mm's part: the index, if any, is the list */
 static int vma_index_validate(struct mm_struct *mm)
 {
 	struct vma_index_slot *e = mm->map_count >= VMA_INDEX_MIN ? vma_index_slot(mm) : NULL;
 	struct vma_index *idx = e ? atomic_load_explicit(&e->index, memory_order_acquire) : NULL;
 	struct vm_area_struct *v;
-	long i = 0, k;
+	long i = 0;
 
 	if (!idx)
 		return 0;
-	for (k = eytzinger_first(idx->n), v = mm->mmap; k && v; k = eytzinger_next(k, idx->n), v = v->vm_next, i++)
-		if (idx->vma[k] != v || idx->end[k] != v->vm_end)
-			break;
-	if (k || v) {
+	v = mm->mmap;
+	if (vma_index_check(idx, 0, &v, &i) || v) {
 		mmk_warn("validate_mm %p: the find_vma index differs from the VMA list at entry %ld",
 			 (void *)mm, i);
 		return -1;
