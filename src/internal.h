@@ -61,6 +61,11 @@ void mmput_async_flush(void);
 extern spinlock_t mmk_mm_list_lock;
 extern struct list_head mmk_mm_list;
 
+/* ---- host memory (slab.c) ---- */
+/* @len bytes aligned to @align, advised for huge pages when @huge; NULL
+ * when the host says no; munmap(p, len) gives it back */
+void *mmk_host_map_aligned(size_t len, size_t align, bool huge);
+
 /* ---- the locks' contended side (spinlock.c, rwsem.c) ---- */
 /* sleep while *val == expect; returns at once when it differs */
 void __mmk_futex_wait(MMK_ATOMIC(unsigned int) *val, unsigned int expect);

@@ -280,27 +280,38 @@ static int pagemap_set(void *start, unsigned long len, uintptr_t val)
 	return 0;
 }
 
+/*
+ * Host memory of @len bytes aligned to @align (a power of two, at least a
+ * page), advised for huge pages when @huge; NULL when the host says no.
+ * Give it back with munmap(p, len).
+ */
+void *mmk_host_map_aligned(size_t len, size_t align, bool huge)
+{
+	char *m, *p;
+
+	if (align == PAGE_SIZE) {
+		m = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+		p = m == MAP_FAILED ? NULL : m;
+	} else {
+		m = mmap(NULL, len + align, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+		if (m == MAP_FAILED)
+			return NULL;
+		p = (char *)(((uintptr_t)m + align - 1) & ~(uintptr_t)(align - 1));
+		if (p > m)
+			munmap(m, (size_t)(p - m));
+		if (m + len + align > p + len)
+			munmap(p + len, (size_t)(m + len + align - (p + len)));
+	}
+	if (p && huge)
+		madvise(p, len, MADV_HUGEPAGE);
+	return p;
+}
+
 /* a chunk of @bytes (a power-of-two number of pages) aligned to @bytes,
  * straight from the host */
 static void *host_chunk_alloc(unsigned long bytes)
 {
-	char *m, *p;
-
-	if (bytes == PAGE_SIZE) {
-		m = mmap(NULL, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-		return m == MAP_FAILED ? NULL : m;
-	}
-	m = mmap(NULL, 2 * bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	if (m == MAP_FAILED)
-		return NULL;
-	p = (char *)(((uintptr_t)m + bytes - 1) & ~(uintptr_t)(bytes - 1));
-	if (p > m)
-		munmap(m, (size_t)(p - m));
-	if (m + 2 * bytes > p + bytes)
-		munmap(p + bytes, (size_t)(m + 2 * bytes - (p + bytes)));
-	if (bytes >= SLAB_ARENA_BYTES)
-		madvise(p, bytes, MADV_HUGEPAGE);
-	return p;
+	return mmk_host_map_aligned(bytes, bytes, bytes >= SLAB_ARENA_BYTES);
 }
 
 #ifndef SLAB_ASAN

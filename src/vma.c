@@ -318,19 +318,10 @@ static struct vma_index *vma_index_alloc(long n)
 
 	if (bytes >= VMA_INDEX_MAP_MIN) {
 		size_t len = (bytes + VMA_INDEX_MAP_MIN - 1) & ~(VMA_INDEX_MAP_MIN - 1);
-		char *m = mmap(NULL, len + VMA_INDEX_MAP_MIN, PROT_READ | PROT_WRITE,
-			       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-		char *p;
 
-		if (m == MAP_FAILED)
+		idx = mmk_host_map_aligned(len, VMA_INDEX_MAP_MIN, true);
+		if (!idx)
 			return NULL;
-		p = (char *)(((uintptr_t)m + VMA_INDEX_MAP_MIN - 1) & ~(uintptr_t)(VMA_INDEX_MAP_MIN - 1));
-		if (p > m)
-			munmap(m, (size_t)(p - m));
-		if (m + len + VMA_INDEX_MAP_MIN > p + len)
-			munmap(p + len, (size_t)(m + len + VMA_INDEX_MAP_MIN - (p + len)));
-		madvise(p, len, MADV_HUGEPAGE);
-		idx = (struct vma_index *)p;
 		idx->mapped = len;
 	} else {
 		idx = aligned_alloc(64, (bytes + 63) & ~(size_t)63);
