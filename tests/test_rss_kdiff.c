@@ -481,9 +481,22 @@ TEST(seeded_sequences)
 		SKIP("/proc/self/smaps is not available");
 	make_file();
 	CHECK_EQ(mmk_boot(2), 0);
-	for (unsigned s = 1; s <= seeds; s++)
-		if (!run_seed(s, path))
+	/*
+	 * The kernel's side is not always deterministic: fault-around
+	 * (filemap_map_pages) skips a page-cache folio whose lock it cannot
+	 * take at once, and anything may hold one for a moment (DAMON's kdamond
+	 * checks page-cache folios under their lock on this machine), so a
+	 * read fault now and then maps a few pages fewer. mmkit's side is
+	 * deterministic: a seed that disagrees is run twice more and fails
+	 * only if the kernel never agrees (a real difference fails every time).
+	 */
+	for (unsigned s = 1; s <= seeds; s++) {
+		if (run_seed(s, path))
+			continue;
+		printf("note: seed %u disagreed once; running it again\n", s);
+		if (!run_seed(s, path) && !run_seed(s, path))
 			bad++;
+	}
 	unlink(path);
 	CHECK_EQ(mmk_shutdown(), 0); /* frees simulated RAM too: every frame must be free */
 	CHECK_EQ(bad, 0);
